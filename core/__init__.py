@@ -1,0 +1,1 @@
+"""RAG Explorer's computation layer: pure Python, never imports streamlit."""

@@ -1,0 +1,206 @@
+"""ChunkConfig -> chunks with exact character offsets, via langchain-text-splitters.
+
+LangChain's splitters return strings; we recover where each string sits in its document so that
+`doc.text[chunk.start:chunk.end] == chunk.text` always holds. Every view (chunk map, overlap
+marks, page numbers, evaluation against gold spans) is computed from those offsets.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from core import model
+from core.documents import Document
+
+SPLITTERS = {
+    "recursive": "Recursive characters: paragraphs, then lines, then words",
+    "tokens": "Fixed windows of the embedding model's own word-piece tokens",
+    "markdown": "Markdown headers first, then recursive inside each section",
+    "sentences": "Whole sentences packed up to the size",
+}
+UNITS = ("tokens", "chars")
+
+# Sentence ends (., ! or ? followed by space) and line breaks are the only cut points of the
+# sentence splitter; words and characters are a fallback for a single over-long sentence.
+_SENTENCE_SEPARATORS = [r"(?<=[.!?])\s+|\n+", r"\s+", ""]
+_MARKDOWN_HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
+
+MIN_SIZE = {"tokens": 16, "chars": 50}
+MAX_SIZE = {"tokens": 2048, "chars": 16000}
+
+
+@dataclass(frozen=True)
+class ChunkConfig:
+    size: int = 200
+    overlap: int = 40
+    splitter: str = "recursive"
+    unit: str = "tokens"
+
+    def __post_init__(self) -> None:
+        if self.splitter not in SPLITTERS:
+            raise ValueError(
+                f"Unknown splitter '{self.splitter}'. Choose one of: {', '.join(SPLITTERS)}."
+            )
+        if self.unit not in UNITS:
+            raise ValueError(f"Unknown unit '{self.unit}'. Choose 'tokens' or 'chars'.")
+        if self.splitter == "tokens" and self.unit != "tokens":
+            raise ValueError("The token splitter measures chunks in tokens: set unit to 'tokens'.")
+        lo, hi = MIN_SIZE[self.unit], MAX_SIZE[self.unit]
+        if not lo <= self.size <= hi:
+            raise ValueError(f"Chunk size must be between {lo} and {hi} {self.unit}; got {self.size}.")
+        if self.overlap < 0:
+            raise ValueError(f"Overlap cannot be negative; got {self.overlap}.")
+        if self.overlap >= self.size:
+            raise ValueError(
+                f"Overlap ({self.overlap}) must be smaller than the chunk size ({self.size}): "
+                "otherwise every chunk would repeat the previous one."
+            )
+
+    def label(self) -> str:
+        return f"{self.splitter} {self.size}/{self.overlap} {self.unit}"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    doc: str
+    index: int
+    start: int
+    end: int
+    text: str
+    n_tokens: int
+    section: str = ""
+    page: int | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.doc}#{self.index}"
+
+    @property
+    def truncated(self) -> bool:
+        return self.n_tokens > model.MAX_TOKENS
+
+
+def split(doc: Document, *, config: ChunkConfig) -> list[Chunk]:
+    """Chunks of one document, in order, with exact offsets and model-token counts."""
+    if config.splitter == "tokens":
+        spans = [(s, e, "") for s, e in _token_windows(doc.text, config)]
+    elif config.splitter == "markdown":
+        spans = _markdown_spans(doc.text, config)
+    else:
+        spans = [(s, e, "") for s, e in _locate(doc.text, _splitter(config).split_text(doc.text))]
+    texts = [doc.text[s:e] for s, e, _ in spans]
+    counts = model.count_tokens_batch(texts)
+    return [
+        Chunk(
+            doc=doc.name,
+            index=i,
+            start=s,
+            end=e,
+            text=t,
+            n_tokens=n,
+            section=section,
+            page=doc.page_at(s),
+        )
+        for i, ((s, e, section), t, n) in enumerate(zip(spans, texts, counts))
+    ]
+
+
+def split_corpus(docs: Iterable[Document], *, config: ChunkConfig) -> list[Chunk]:
+    return [chunk for doc in docs for chunk in split(doc, config=config)]
+
+
+def _length_function(unit: str) -> Callable[[str], int]:
+    return model.count_tokens if unit == "tokens" else len
+
+
+def _splitter(config: ChunkConfig, *, size: int | None = None):
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    kwargs = dict(
+        chunk_size=size or config.size,
+        chunk_overlap=config.overlap,
+        length_function=_length_function(config.unit),
+        strip_whitespace=True,
+    )
+    if config.splitter == "sentences":
+        return RecursiveCharacterTextSplitter(
+            separators=_SENTENCE_SEPARATORS, is_separator_regex=True, keep_separator="end", **kwargs
+        )
+    return RecursiveCharacterTextSplitter(**kwargs)
+
+
+def _locate(text: str, pieces: list[str], base: int = 0) -> list[tuple[int, int]]:
+    """Offsets of splitter output in `text`.
+
+    Pieces come out in document order and each starts after the previous one's start, so the
+    first occurrence after the previous start is the right one. A piece that is not a verbatim
+    substring would be a splitter bug; we fail loudly rather than report wrong offsets.
+    """
+    spans, cursor = [], 0
+    for piece in pieces:
+        if not piece:
+            continue
+        at = text.find(piece, cursor)
+        if at < 0:
+            raise RuntimeError(f"Splitter output not found verbatim in the text: {piece[:60]!r}")
+        spans.append((base + at, base + at + len(piece)))
+        cursor = at + 1
+    return spans
+
+
+def _token_windows(text: str, config: ChunkConfig) -> list[tuple[int, int]]:
+    """Windows of `size` word pieces stepping by `size - overlap`, via LangChain's token splitter.
+
+    We hand LangChain a tokenizer whose "ids" are token positions, so decoding a window gives the
+    exact source span (the model's tokenizer is uncased: decoding real ids would lose the text).
+    """
+    from langchain_text_splitters.base import Tokenizer, split_text_on_tokens
+
+    token_spans = model.token_spans(text)
+    windows: list[tuple[int, int]] = []
+
+    def decode(positions: list[int]) -> str:
+        start, end = token_spans[positions[0]][0], token_spans[positions[-1]][1]
+        windows.append((start, end))
+        return text[start:end]
+
+    split_text_on_tokens(
+        text=text,
+        tokenizer=Tokenizer(
+            chunk_overlap=config.overlap,
+            tokens_per_chunk=config.size,
+            decode=decode,
+            encode=lambda _t: list(range(len(token_spans))),
+        ),
+    )
+    return windows
+
+
+def _markdown_spans(text: str, config: ChunkConfig) -> list[tuple[int, int, str]]:
+    """Sections from LangChain's Markdown header splitter, each split recursively.
+
+    The header splitter rewrites whitespace, so we only take from it where each section begins
+    (its first line) and its header path, then cut the original text at those points.
+    """
+    from langchain_text_splitters import MarkdownHeaderTextSplitter
+
+    sections = MarkdownHeaderTextSplitter(_MARKDOWN_HEADERS, strip_headers=False).split_text(text)
+    starts: list[tuple[int, str]] = []
+    cursor = 0
+    for section in sections:
+        first_line = section.page_content.split("\n", 1)[0].strip()
+        at = text.find(first_line, cursor) if first_line else -1
+        if at < 0:
+            continue
+        path = " > ".join(section.metadata[key] for _, key in _MARKDOWN_HEADERS if key in section.metadata)
+        starts.append((at, path))
+        cursor = at + len(first_line)
+    if not starts or starts[0][0] > 0:
+        starts.insert(0, (0, ""))
+    recursive = _splitter(ChunkConfig(config.size, config.overlap, "recursive", config.unit))
+    spans: list[tuple[int, int, str]] = []
+    for i, (start, path) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
+        body = text[start:end]
+        spans.extend((s, e, path) for s, e in _locate(body, recursive.split_text(body), base=start))
+    return spans

@@ -1,0 +1,232 @@
+"""Bytes + file name -> Document, with a clear, per-file error for anything unusable.
+
+Every loader returns plain text plus, for paged formats, the character offset where each page
+starts, so a chunk's page can be derived from its offsets later.
+"""
+from __future__ import annotations
+
+import bisect
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+
+KINDS = {
+    ".pdf": "pdf",
+    ".html": "html",
+    ".htm": "html",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".text": "text",
+    ".rst": "text",
+    ".csv": "text",
+    ".json": "text",
+    ".docx": "docx",
+}
+SUPPORTED_EXTENSIONS = tuple(sorted(KINDS))
+
+
+class DocumentError(ValueError):
+    """A file that cannot become a Document; the message is meant for the user."""
+
+
+@dataclass(frozen=True)
+class Document:
+    name: str
+    text: str
+    kind: str
+    # Character offset at which each page starts (PDF only; empty for unpaged formats).
+    page_starts: tuple[int, ...] = ()
+    n_bytes: int = 0
+    # Warnings that did not stop the load (e.g. "decoded as Latin-1").
+    notes: tuple[str, ...] = ()
+    digest: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.digest:
+            object.__setattr__(
+                self, "digest", hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
+            )
+
+    @property
+    def pages(self) -> int:
+        return len(self.page_starts) if self.page_starts else 1
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based page holding character `offset`, or None for unpaged documents."""
+        if not self.page_starts:
+            return None
+        return max(1, bisect.bisect_right(self.page_starts, offset))
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    documents: tuple[Document, ...]
+    errors: tuple[tuple[str, str], ...]  # (file name, message)
+
+
+def kind_of(name: str) -> str:
+    ext = Path(name).suffix.lower()
+    if ext not in KINDS:
+        raise DocumentError(
+            f"{name}: unsupported file type '{ext or 'no extension'}'. "
+            f"Supported: {', '.join(SUPPORTED_EXTENSIONS)}."
+        )
+    return KINDS[ext]
+
+
+def load_document(data: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """Parse one file. Raises DocumentError with a message a user can act on."""
+    kind = kind_of(name)
+    if len(data) == 0:
+        raise DocumentError(f"{name}: the file is empty (0 bytes).")
+    if len(data) > max_bytes:
+        raise DocumentError(
+            f"{name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit per file."
+        )
+    loader = {
+        "pdf": _load_pdf,
+        "html": _load_html,
+        "docx": _load_docx,
+        "markdown": _load_text,
+        "text": _load_text,
+    }[kind]
+    text, page_starts, notes = loader(data, name)
+    text = _normalise(text)
+    if not text.strip():
+        raise DocumentError(f"{name}: no text could be extracted from the file.")
+    return Document(
+        name=name, text=text, kind=kind, page_starts=page_starts, n_bytes=len(data), notes=notes
+    )
+
+
+def load_many(
+    files: Iterable[tuple[str, bytes]], *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> LoadReport:
+    """Load each file independently: one bad file never stops the others."""
+    docs, errors = [], []
+    for name, data in files:
+        try:
+            docs.append(load_document(data, name, max_bytes=max_bytes))
+        except DocumentError as exc:
+            errors.append((name, str(exc)))
+        except Exception as exc:  # a parser bug must not cost the user the other files
+            errors.append((name, f"{name}: could not be read ({type(exc).__name__}: {exc})."))
+    return LoadReport(tuple(docs), tuple(errors))
+
+
+def load_directory(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadReport:
+    """Every supported file in a directory (not recursive), sorted by name."""
+    folder = Path(path)
+    files = [
+        (p.name, p.read_bytes())
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.suffix.lower() in KINDS
+    ]
+    return load_many(files, max_bytes=max_bytes)
+
+
+def _normalise(text: str) -> str:
+    # One newline convention and no NULs, so offsets mean the same thing everywhere.
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:8192]
+    if b"\x00" in sample:
+        return True
+    # Control characters other than tab/newline/carriage return/form feed/escape.
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27))
+    return controls > len(sample) * 0.05
+
+
+def _decode(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
+    if _looks_binary(data):
+        raise DocumentError(
+            f"{name}: this looks like binary data, not text. "
+            "Upload the original document (PDF, DOCX, HTML) instead."
+        )
+    for encoding in ("utf-8-sig",):
+        try:
+            return data.decode(encoding), ()
+        except UnicodeDecodeError:
+            pass
+    try:
+        text = data.decode("cp1252")
+        note = "not valid UTF-8; decoded as Windows-1252/Latin-1"
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+        note = "not valid UTF-8; decoded as Latin-1"
+    return text, (f"{name}: {note}. Check accented characters.",)
+
+
+def _load_text(data: bytes, name: str):
+    text, notes = _decode(data, name)
+    return text, (), notes
+
+
+def _load_html(data: bytes, name: str):
+    from bs4 import BeautifulSoup
+
+    raw, notes = _decode(data, name)
+    soup = BeautifulSoup(raw, "html.parser")
+    # Scripts, styles and templates are code, not content: never index them.
+    for tag in soup(["script", "style", "noscript", "template", "head"]):
+        tag.decompose()
+    blocks = []
+    for line in soup.get_text("\n").split("\n"):
+        line = re.sub(r"[ \t\u00a0]+", " ", line).strip()
+        if line:
+            blocks.append(line)
+    return "\n".join(blocks), (), notes
+
+
+def _load_pdf(data: bytes, name: str):
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    if not data.lstrip()[:5].startswith(b"%PDF"):
+        raise DocumentError(f"{name}: not a PDF file (no PDF header); is it another format renamed?")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                ok = reader.decrypt("")
+            except Exception:
+                ok = 0
+            if not ok:
+                raise DocumentError(f"{name}: the PDF is password-protected; remove the password and retry.")
+        parts, starts, pos = [], [], 0
+        for page in reader.pages:
+            page_text = (page.extract_text() or "").replace("\x00", "").strip()
+            starts.append(pos)
+            parts.append(page_text)
+            pos += len(page_text) + 2  # joined with a blank line
+    except DocumentError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise DocumentError(f"{name}: the PDF is damaged and cannot be read ({exc}).") from exc
+    text = "\n\n".join(parts)
+    if not text.strip():
+        raise DocumentError(
+            f"{name}: the PDF has no extractable text (probably scanned images); run OCR first."
+        )
+    return text, tuple(starts), ()
+
+
+def _load_docx(data: bytes, name: str):
+    import zipfile
+
+    try:
+        import docx
+
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise DocumentError(f"{name}: not a valid DOCX file ({exc}).") from exc
+    paragraphs = [p.text for p in document.paragraphs if p.text.strip()]
+    return "\n\n".join(paragraphs), (), ()
