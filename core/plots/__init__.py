@@ -1,0 +1,1 @@
+"""plotly figure builders (plotly only, never streamlit)."""
