@@ -90,6 +90,7 @@ class Retriever:
         self.embedder = embedder
         self.index = VectorIndex(self.vectors)
         self.bm25 = BM25([c.text for c in self.chunks])
+        self._position = {c: i for i, c in enumerate(self.chunks)}
 
     @classmethod
     def build(
@@ -97,6 +98,10 @@ class Retriever:
     ) -> "Retriever":
         vectors = embedder.embed([c.text for c in chunks], progress=progress)
         return cls(chunks, vectors, embedder)
+
+    def position(self, chunk: Chunk) -> int:
+        """Index of `chunk` in this retriever's collection."""
+        return self._position[chunk]
 
     def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
         return self.embedder.embed(list(queries))
