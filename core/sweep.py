@@ -107,7 +107,10 @@ def run_sweep(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     bank: SentenceBank | None = None,
+    on_rows: Callable[[list[SweepRow]], None] | None = None,
 ) -> SweepResult:
+    """Score every point of `grid`. `on_rows` receives each chunking's rows as soon as they
+    exist, so a caller that is interrupted (a cancel in the UI) keeps what was finished."""
     if mode not in MODES:
         raise ValueError(f"Unknown mode '{mode}'. Choose 'pooled' or 'exact'.")
     started = time.perf_counter()
@@ -129,13 +132,17 @@ def run_sweep(
         vectors = bank.pooled(chunks) if mode == "pooled" else embedder.embed([c.text for c in chunks])
         retriever = Retriever(chunks, vectors, embedder)
         index_s = time.perf_counter() - t
+        new: list[SweepRow] = []
         for method in grid.methods:
             run = evaluate(retriever, questions, by_name, config=RetrievalConfig(method=method, k=max(grid.ks)),
                            drill_down=False)
             for k in sorted(grid.ks):
                 s = rescore(run, k)
-                rows.append(SweepRow(config.splitter, config.unit, config.size, config.overlap, k, method, mode,
-                                     s.hit, s.mrr, s.recall, s.ndcg, len(chunks), index_s, run.query_ms))
+                new.append(SweepRow(config.splitter, config.unit, config.size, config.overlap, k, method, mode,
+                                    s.hit, s.mrr, s.recall, s.ndcg, len(chunks), index_s, run.query_ms))
+        rows.extend(new)
+        if on_rows:
+            on_rows(new)
     if progress:
         progress(len(configs), len(configs), "done")
     return SweepResult(tuple(rows), time.perf_counter() - started, False, prep)

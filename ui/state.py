@@ -12,12 +12,15 @@ import streamlit as st
 
 from core.chunking import Chunk, ChunkConfig, split_corpus
 from core.documents import Document
+from core.retrieval import RetrievalConfig, Retriever
 
 # Keys of st.session_state owned by this module. Pages read them through the functions below.
 DOCUMENTS = "documents"            # dict[str, Document], insertion-ordered
 CHUNK_CONFIG = "chunk_config"      # ChunkConfig
 RETRIEVAL_CONFIG = "retrieval_config"  # core.retrieval.RetrievalConfig
 CHUNK_CACHE = "_chunks"            # (key, list[Chunk]) for the current documents + config
+RETRIEVAL_K = "retrieval_k"        # int, mirrors RETRIEVAL_CONFIG.k for the cost page
+RETRIEVER = "_retriever"           # BuiltIndex for the current chunks, or absent
 LAST_QUERY = "last_query"          # str
 EVAL_SUMMARY = "eval_summary"      # EvalSummary of the latest evaluation run, or absent
 DECISION_ANSWERS = "decision_answers"  # dict[str, str] question id -> answer, for the report
@@ -99,3 +102,39 @@ def get(key: str, default: Any = None) -> Any:
 
 def put(key: str, value: Any) -> None:
     st.session_state[key] = value
+
+
+def retrieval_config() -> RetrievalConfig:
+    return st.session_state.setdefault(RETRIEVAL_CONFIG, RetrievalConfig())
+
+
+def set_retrieval_config(config: RetrievalConfig) -> None:
+    st.session_state[RETRIEVAL_CONFIG] = config
+    st.session_state[RETRIEVAL_K] = config.k
+
+
+@dataclass(frozen=True)
+class BuiltIndex:
+    key: tuple  # (corpus, chunk config, embedder id) it was built from
+    retriever: Retriever
+    seconds: float
+    embedded: int  # chunks that needed the model (the rest came from the vector cache)
+
+
+def index_key(model_id: str) -> tuple:
+    return (corpus_key(), chunk_config(), model_id)
+
+
+def built_index(model_id: str) -> BuiltIndex | None:
+    """The index for the current documents and chunking, or None if absent or stale."""
+    built = st.session_state.get(RETRIEVER)
+    return built if built is not None and built.key == index_key(model_id) else None
+
+
+def index_is_stale(model_id: str) -> bool:
+    built = st.session_state.get(RETRIEVER)
+    return built is not None and built.key != index_key(model_id)
+
+
+def store_index(built: BuiltIndex) -> None:
+    st.session_state[RETRIEVER] = built

@@ -1,0 +1,28 @@
+"""RAG Explorer: the router and the sidebar every page shares. No logic lives here."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.widgets import session_sidebar
+
+st.set_page_config(page_title="RAG Explorer", page_icon=":material/travel_explore:", layout="wide")
+
+PAGES = {
+    "Explore": [
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/documents.py", title="Documents", icon=":material/description:"),
+        st.Page("pages/chunking.py", title="Chunking", icon=":material/view_agenda:"),
+        st.Page("pages/retrieval.py", title="Index & Retrieval", icon=":material/search:"),
+        st.Page("pages/evaluate.py", title="Evaluate", icon=":material/monitoring:"),
+    ],
+    "Decide": [
+        st.Page("pages/decide.py", title="Decide", icon=":material/account_tree:"),
+        st.Page("pages/costs.py", title="Costs", icon=":material/payments:"),
+        st.Page("pages/readiness.py", title="Fine-tuning readiness", icon=":material/fact_check:"),
+    ],
+}
+
+nav = st.navigation(PAGES)
+
+session_sidebar()
+nav.run()

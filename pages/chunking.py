@@ -1,0 +1,80 @@
+"""Chunking: choose splitter, size and overlap; see every boundary, overlap and length."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import model
+from core.chunking import MAX_SIZE, MIN_SIZE, SPLITTERS, ChunkConfig
+from core.plots.chunks import length_histogram
+from core.render import chunk_map_html
+from ui import state
+from ui.widgets import need_documents
+
+st.title("Chunking")
+if not need_documents("chunk them"):
+    st.stop()
+
+current = state.chunk_config()
+# Widget state is dropped when the user visits another page: seed it from the session's config.
+for key, value in (("chunk_splitter", current.splitter), ("chunk_unit", current.unit),
+                   ("chunk_size", current.size), ("chunk_overlap", current.overlap)):
+    st.session_state.setdefault(key, value)
+
+c1, c2, c3, c4 = st.columns([2, 1, 2, 2])
+splitter = c1.selectbox("Splitter", list(SPLITTERS), format_func=lambda s: f"{s}: {SPLITTERS[s]}", key="chunk_splitter")
+if splitter == "tokens":
+    st.session_state["chunk_unit"] = "tokens"
+unit = c2.radio("Unit", ["tokens", "chars"], key="chunk_unit", disabled=splitter == "tokens",
+                help="Token counts use the embedding model's own tokenizer.")
+# Keep the sliders' values inside the new unit's range when the unit changes.
+lo, hi = MIN_SIZE[unit], {"tokens": 1024, "chars": 4000}[unit]
+st.session_state["chunk_size"] = min(max(st.session_state["chunk_size"], lo), hi)
+st.session_state["chunk_overlap"] = min(st.session_state["chunk_overlap"], hi - 1)
+size = c3.slider(f"Chunk size ({unit})", lo, hi, key="chunk_size", step=1 if unit == "tokens" else 10)
+overlap = c4.slider(f"Overlap ({unit})", 0, hi - 1, key="chunk_overlap", step=1 if unit == "tokens" else 10)
+
+try:
+    config = ChunkConfig(size=size, overlap=overlap, splitter=splitter, unit=unit)
+except ValueError as exc:
+    st.error(f"{exc} Showing the last valid setting ({current.label()}).")
+    config = current
+state.set_chunk_config(config)
+
+try:
+    chunks = state.chunks()
+except Exception as exc:  # a splitter failure must not lose the session
+    st.error(f"Chunking failed: {exc}")
+    st.stop()
+
+stats = state.chunk_stats()
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Chunks", f"{stats.n_chunks:,}")
+m2.metric("Mean length", f"{stats.mean_tokens:.0f} tokens")
+m3.metric("Longest", f"{stats.max_tokens} tokens")
+share = stats.n_truncated / stats.n_chunks
+m4.metric("Truncated when embedded", f"{stats.n_truncated} ({share:.0%})")
+if stats.n_truncated:
+    st.warning(
+        f"{stats.n_truncated} of {stats.n_chunks} chunks ({share:.0%}) are longer than the model's "
+        f"{model.MAX_TOKENS}-token window. The embedding model ignores everything after the first "
+        f"{model.MAX_TOKENS} tokens of each, so dense retrieval cannot see their tail (BM25 still can). "
+        "Use a smaller chunk size to avoid it."
+    )
+
+st.plotly_chart(length_histogram(chunks), width="stretch", key="length_hist")
+
+st.subheader("Chunk map")
+st.caption("Each chunk's span is coloured from its real character offsets; :red[red] marks text shared by two chunks (overlap), grey text belongs to no chunk. [n] marks where chunk n starts.")
+docs = state.documents()
+name = st.selectbox("Document", list(docs), key="chunk_map_doc")
+doc_chunks = [c for c in chunks if c.doc == name]
+st.html(chunk_map_html(docs[name].text, doc_chunks))
+
+with st.expander(f"All {len(doc_chunks)} chunks of {name}"):
+    table = pd.DataFrame([
+        {"chunk": c.index, "start": c.start, "end": c.end, "chars": c.end - c.start, "tokens": c.n_tokens,
+         "truncated": c.truncated, "page": c.page, "section": c.section, "begins": c.text[:80]}
+        for c in doc_chunks
+    ])
+    st.dataframe(table, hide_index=True, width="stretch", key="chunk_table")

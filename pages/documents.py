@@ -1,0 +1,92 @@
+"""Documents: upload files or load the samples; inspect and remove what is loaded."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import model
+from core.documents import SUPPORTED_EXTENSIONS, load_many
+from ui import state
+from ui.widgets import load_samples
+
+MESSAGES = "_upload_messages"  # (level, text) pairs kept across reruns so nothing flashes away
+SEEN = "_uploaded_file_ids"
+
+st.title("Documents")
+st.caption("Upload PDF, HTML, Markdown, plain text or DOCX. Each file is read independently: one bad file never stops the others.")
+
+max_mb = st.number_input(
+    "Size limit per file (MB)", min_value=1, max_value=200, value=25, step=1, key="max_file_mb",
+    help="Files above this are refused with a message. The server's upload limit is set in .streamlit/config.toml.",
+)
+uploads = st.file_uploader(
+    "Add documents", type=[e.lstrip(".") for e in SUPPORTED_EXTENSIONS], accept_multiple_files=True, key="uploader"
+)
+
+seen: set = st.session_state.setdefault(SEEN, set())
+fresh = [f for f in uploads or [] if f.file_id not in seen]
+if fresh:
+    with st.spinner(f"Reading {len(fresh)} file(s)..."):
+        report = load_many([(f.name, f.getvalue()) for f in fresh], max_bytes=int(max_mb * 1024 * 1024))
+    seen.update(f.file_id for f in fresh)
+    replaced = state.add_documents(list(report.documents))
+    messages = [("error", message) for _, message in report.errors]
+    messages += [("warning", note) for d in report.documents for note in d.notes]
+    messages += [("info", f"{name}: replaced the earlier version.") for name in replaced]
+    if report.documents:
+        messages.append(("success", f"Loaded {len(report.documents)} document(s)."))
+    st.session_state[MESSAGES] = messages
+
+c1, c2, _ = st.columns([1, 1, 3])
+if c1.button("Load sample documents", key="docs_load_samples", type="primary"):
+    with st.spinner("Loading samples..."):
+        load_samples()
+    st.session_state[MESSAGES] = [("success", "Loaded the sample documents.")]
+if c2.button("Remove all", key="docs_remove_all", disabled=not state.documents()):
+    state.documents().clear()
+    st.session_state[MESSAGES] = [("info", "Removed all documents.")]
+
+for level, text in st.session_state.get(MESSAGES, []):
+    getattr(st, level)(text)
+
+docs = state.documents()
+if not docs:
+    st.info("No documents yet: upload some above or load the samples.")
+    st.stop()
+
+
+@st.cache_data(show_spinner=False, max_entries=500)
+def _token_count(digest: str, text: str) -> int:
+    return model.count_tokens(text)
+
+
+st.subheader(f"Loaded documents ({len(docs)})")
+table = pd.DataFrame(
+    [
+        {
+            "name": d.name,
+            "type": d.kind,
+            "pages": d.pages,
+            "characters": len(d.text),
+            "tokens": _token_count(d.digest, d.text),
+            "size (KB)": round(d.n_bytes / 1024, 1),
+        }
+        for d in docs.values()
+    ]
+)
+st.dataframe(table, hide_index=True, width="stretch", key="docs_table")
+st.caption(f"Tokens are counted with the embedding model's tokenizer ({model.MODEL_ID}).")
+
+st.subheader("Preview")
+name = st.selectbox("Document", list(docs), key="preview_doc")
+doc = docs[name]
+c1, c2 = st.columns([4, 1])
+preview_chars = 5000
+c1.text_area(
+    f"Extracted text (first {min(preview_chars, len(doc.text)):,} of {len(doc.text):,} characters)",
+    doc.text[:preview_chars], height=300, disabled=True, key=f"preview_text_{doc.digest}",
+)
+if c2.button("Remove this document", key="remove_doc"):
+    state.remove_document(name)
+    st.session_state[MESSAGES] = [("info", f"Removed {name}.")]
+    st.rerun()

@@ -1,0 +1,118 @@
+"""Index & Retrieval: build the local index, ask, and inspect every retrieved chunk."""
+from __future__ import annotations
+
+import html
+import time
+
+import streamlit as st
+
+from core import model
+from core.evaluation import load_questions
+from core.prompt import build_prompt
+from core.render import highlight_html
+from core.retrieval import MAX_K, METHODS, RetrievalConfig, Retriever
+from ui import state
+from ui.resources import MODEL_KEY, SAMPLE_DIR, embedder
+from ui.widgets import need_documents
+
+st.title("Index & Retrieval")
+if not need_documents("index and query them"):
+    st.stop()
+
+chunks = state.chunks()
+built = state.built_index(MODEL_KEY)
+if built is None:
+    # The index always follows the current chunks; the vector cache makes a rebuild of
+    # unchanged chunks cheap, so there is no reason to make the user press a button.
+    emb = embedder()
+    bar = st.progress(0.0, text=f"Embedding {len(chunks):,} chunks...")
+    started = time.perf_counter()
+    try:
+        retriever = Retriever.build(
+            chunks, embedder=emb, progress=lambda done, total: bar.progress(done / total, text=f"Embedding chunks: {done:,} / {total:,}")
+        )
+    except Exception as exc:
+        bar.empty()
+        st.error(f"Building the index failed: {exc}")
+        st.stop()
+    built = state.BuiltIndex(state.index_key(MODEL_KEY), retriever, time.perf_counter() - started, emb.last_misses)
+    state.store_index(built)
+    bar.empty()
+
+r = built.retriever
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Vectors", f"{r.index.size:,}")
+m2.metric("Dimensions", r.index.dimensions)
+m3.metric("Build time", f"{built.seconds:.2f} s")
+m4.metric("Embedded now / from cache", f"{built.embedded:,} / {r.index.size - built.embedded:,}")
+st.caption(
+    f"FAISS flat inner-product index over L2-normalised {model.MODEL_ID} vectors (inner product = cosine), "
+    f"{r.index.memory_bytes / 1024:.0f} KB; BM25 over the same {len(chunks):,} chunks ({state.chunk_config().label()})."
+)
+
+st.subheader("Ask")
+current = state.retrieval_config()
+for key, value in (("retrieval_method", current.method), ("retrieval_k_slider", current.k),
+                   ("retrieval_mmr", current.mmr), ("retrieval_mmr_lambda", current.mmr_lambda)):
+    st.session_state.setdefault(key, value)
+c1, c2, c3 = st.columns([2, 2, 2])
+method = c1.radio("Method", list(METHODS), key="retrieval_method", horizontal=True, help="\n\n".join(METHODS.values()))
+k = c2.slider("Top-K", 1, MAX_K, key="retrieval_k_slider")
+mmr = c3.toggle("MMR diversity", key="retrieval_mmr", help="Maximal marginal relevance: re-picks the top-K from the candidates, trading relevance for less redundancy.")
+mmr_lambda = c3.slider("MMR relevance weight", 0.0, 1.0, key="retrieval_mmr_lambda", step=0.05, disabled=not mmr)
+config = RetrievalConfig(method=method, k=k, mmr=mmr, mmr_lambda=mmr_lambda)
+state.set_retrieval_config(config)
+if method == "hybrid":
+    st.caption(
+        "Hybrid = reciprocal-rank fusion: each chunk scores 1/(60 + dense rank) + 1/(60 + BM25 rank) over the top "
+        f"{config.candidates} of each list. Ranks put both methods on one scale, so no weight needs tuning."
+    )
+
+samples = {}
+if (SAMPLE_DIR / "questions.jsonl").exists() and any(n in state.documents() for n in {p.name for p in SAMPLE_DIR.iterdir()}):
+    samples = {q.question: q for q in load_questions((SAMPLE_DIR / "questions.jsonl").read_bytes(), "questions.jsonl").questions}
+if samples:
+    pick = st.selectbox("Try a sample question", [""] + list(samples), key="sample_question")
+    if pick and st.session_state.get("_last_pick") != pick:
+        st.session_state["query"] = pick
+        st.session_state["_last_pick"] = pick
+query = st.text_input("Question", key="query", placeholder="e.g. How long are backups kept on the Team plan?")
+state.put(state.LAST_QUERY, query)
+
+if not query.strip():
+    st.info("Type a question to see which chunks come back.")
+    st.stop()
+
+started = time.perf_counter()
+hits = r.search(query, config=config)
+elapsed_ms = (time.perf_counter() - started) * 1000
+st.caption(f"{len(hits)} hits in {elapsed_ms:.0f} ms")
+if not hits:
+    st.warning("Nothing matched: BM25 found none of the question's terms. Try dense or hybrid.")
+
+docs = state.documents()
+for hit in hits:
+    c = hit.chunk
+    with st.container(border=True, key=f"hit_{hit.rank}"):
+        where = f"page {c.page} · " if c.page else ""
+        section = f" · {c.section}" if c.section else ""
+        st.markdown(f"**#{hit.rank}** · `{c.doc}` · {where}chars {c.start:,}-{c.end:,} · chunk {c.index}{section}")
+        s1, s2, s3 = st.columns(3)
+        s1.metric({"hybrid": "RRF score", "dense": "Cosine", "bm25": "BM25"}[hit.method], f"{hit.score:.4f}")
+        s2.metric("Dense (cosine)", f"{hit.dense:.3f}", help=f"rank {hit.dense_rank or '>' + str(config.candidates)}")
+        s3.metric("BM25", f"{hit.lexical:.2f}", help=f"rank {hit.lexical_rank or '—'}")
+        st.caption("Why here: " + hit.why(config.rrf_k))
+        if c.truncated:
+            st.caption(f":orange[This chunk has {c.n_tokens} tokens: the model embedded only the first {model.MAX_TOKENS}.]")
+        st.html(f'<div style="white-space:pre-wrap;font-size:0.9rem">{highlight_html(c.text, query)}</div>')
+
+st.subheader("Prompt preview")
+prompt = build_prompt(query, hits)
+stats = state.chunk_stats()
+st.markdown(
+    f"The top-{k} chunks make a context of **{prompt.context_tokens:,} tokens**; the whole prompt is "
+    f"**{prompt.n_tokens:,} tokens** (about {k} × {stats.mean_tokens:.0f} mean chunk tokens + instructions). "
+    "Counted with the embedding model's tokenizer, an approximation of an LLM's."
+)
+with st.expander("Show the prompt"):
+    st.code(prompt.text, language=None, wrap_lines=True)

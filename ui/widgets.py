@@ -1,0 +1,50 @@
+"""Widgets several pages share."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core import model
+from ui import state
+from ui.resources import MODEL_KEY, SAMPLE_DIR
+
+
+def session_sidebar() -> None:
+    """What this session holds, on every page."""
+    with st.sidebar:
+        st.caption("THIS SESSION")
+        docs = state.documents()
+        st.markdown(f"**Documents:** {len(docs)}")
+        st.markdown(f"**Chunking:** {state.chunk_config().label()}")
+        rc = state.retrieval_config()
+        st.markdown(f"**Retrieval:** {rc.method}, top-{rc.k}")
+        if state.built_index(MODEL_KEY):
+            st.markdown(f"**Index:** :green[built] ({state.built_index(MODEL_KEY).retriever.index.size} chunks)")
+        elif state.index_is_stale(MODEL_KEY):
+            st.markdown("**Index:** :orange[out of date]")
+        else:
+            st.markdown("**Index:** not built")
+        st.caption(f"Model: {model.MODEL_ID}, offline")
+
+
+def load_samples() -> None:
+    """Load the bundled sample documents into this session (replacing same-named ones)."""
+    from core.documents import load_directory
+
+    report = load_directory(SAMPLE_DIR)
+    state.add_documents(list(report.documents))
+    for _, message in report.errors:
+        st.error(message)
+
+
+def need_documents(where: str) -> bool:
+    """True when documents are loaded; otherwise explain and offer the samples."""
+    if state.documents():
+        return True
+    st.info(f"Load documents first to {where}.")
+    c1, c2 = st.columns([1, 3])
+    if c1.button("Load sample documents", key=f"load_samples_{where[:12].replace(' ', '_')}", type="primary"):
+        with st.spinner("Loading samples..."):
+            load_samples()
+        st.rerun()
+    c2.page_link("pages/documents.py", label="or upload your own on the Documents page", icon=":material/upload:")
+    return False
