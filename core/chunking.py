@@ -87,7 +87,7 @@ def split(doc: Document, *, config: ChunkConfig) -> list[Chunk]:
     elif config.splitter == "markdown":
         spans = _markdown_spans(doc.text, config)
     else:
-        spans = [(s, e, "") for s, e in _locate(doc.text, _splitter(config).split_text(doc.text))]
+        spans = [(s, e, "") for s, e in _locate(doc.text, _splitter(config).split_text(doc.text), config)]
     texts = [doc.text[s:e] for s, e, _ in spans]
     counts = model.count_tokens_batch(texts)
     return [
@@ -129,23 +129,39 @@ def _splitter(config: ChunkConfig, *, size: int | None = None):
     return RecursiveCharacterTextSplitter(**kwargs)
 
 
-def _locate(text: str, pieces: list[str], base: int = 0) -> list[tuple[int, int]]:
+def _locate(text: str, pieces: list[str], config: ChunkConfig, base: int = 0) -> list[tuple[int, int]]:
     """Offsets of splitter output in `text`.
 
-    Pieces come out in document order and each starts after the previous one's start, so the
-    first occurrence after the previous start is the right one. A piece that is not a verbatim
-    substring would be a splitter bug; we fail loudly rather than report wrong offsets.
+    Pieces come out in document order. A piece can repeat elsewhere (boilerplate, repeated
+    sentences), so we search only from where it can start: after the previous piece's start and
+    no earlier than the previous piece's end minus the largest overlap the splitter may carry.
+    A piece that is not a verbatim substring would be a splitter bug; we fail loudly rather
+    than report wrong offsets.
     """
-    spans, cursor = [], 0
+    spans: list[tuple[int, int]] = []
     for piece in pieces:
         if not piece:
             continue
+        cursor = 0
+        if spans:
+            prev_start, prev_end = spans[-1][0] - base, spans[-1][1] - base
+            cursor = max(prev_start + 1, prev_end - _overlap_chars(text[prev_start:prev_end], config))
         at = text.find(piece, cursor)
         if at < 0:
             raise RuntimeError(f"Splitter output not found verbatim in the text: {piece[:60]!r}")
         spans.append((base + at, base + at + len(piece)))
-        cursor = at + 1
     return spans
+
+
+def _overlap_chars(previous: str, config: ChunkConfig) -> int:
+    """Most characters of `previous` the next chunk can share with it."""
+    if config.overlap == 0:
+        return 0
+    if config.unit == "chars":
+        return config.overlap
+    spans = model.token_spans(previous)
+    keep = min(len(spans), config.overlap + 1)  # one token of slack for boundary effects
+    return len(previous) - spans[-keep][0] if keep else 0
 
 
 def _token_windows(text: str, config: ChunkConfig) -> list[tuple[int, int]]:
@@ -197,10 +213,11 @@ def _markdown_spans(text: str, config: ChunkConfig) -> list[tuple[int, int, str]
         cursor = at + len(first_line)
     if not starts or starts[0][0] > 0:
         starts.insert(0, (0, ""))
-    recursive = _splitter(ChunkConfig(config.size, config.overlap, "recursive", config.unit))
+    inner = ChunkConfig(config.size, config.overlap, "recursive", config.unit)
+    recursive = _splitter(inner)
     spans: list[tuple[int, int, str]] = []
     for i, (start, path) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
         body = text[start:end]
-        spans.extend((s, e, path) for s, e in _locate(body, recursive.split_text(body), base=start))
+        spans.extend((s, e, path) for s, e in _locate(body, recursive.split_text(body), inner, base=start))
     return spans

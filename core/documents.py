@@ -87,7 +87,8 @@ def load_document(data: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES)
         raise DocumentError(f"{name}: the file is empty (0 bytes).")
     if len(data) > max_bytes:
         raise DocumentError(
-            f"{name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit per file."
+            f"{name}: {_size(len(data))} is over the {_size(max_bytes)} limit per file. "
+            "Split the file or raise the limit on the Documents page."
         )
     loader = {
         "pdf": _load_pdf,
@@ -129,6 +130,13 @@ def load_directory(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> L
         if p.is_file() and p.suffix.lower() in KINDS
     ]
     return load_many(files, max_bytes=max_bytes)
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
 
 
 def _normalise(text: str) -> str:
