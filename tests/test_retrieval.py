@@ -1,0 +1,138 @@
+"""BM25, the FAISS index, dense/BM25/hybrid retrieval and MMR; some with the real model."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.chunking import Chunk, ChunkConfig, split_corpus
+from core.index import VectorIndex
+from core.lexical import BM25, tokenize
+from core.prompt import build_prompt
+from core.retrieval import RetrievalConfig, Retriever
+
+
+class OneHotEmbedder:
+    """Deterministic fake: one dimension per known word, so similarity is word overlap."""
+
+    model_id = "fake/one-hot"
+    vocab = ["refund", "price", "backup", "error", "seat", "storage", "password", "invoice"]
+    dimensions = len(vocab)
+
+    def embed(self, texts, *, progress=None):
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for j, word in enumerate(self.vocab):
+                out[i, j] = text.lower().count(word)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        norms[norms == 0] = 1
+        return out / norms
+
+
+def chunks_of(texts):
+    return [Chunk(doc="d.txt", index=i, start=i * 100, end=i * 100 + len(t), text=t, n_tokens=len(t.split()))
+            for i, t in enumerate(texts)]
+
+
+TEXTS = [
+    "Refund requests are accepted within 30 days of purchase.",
+    "The price per seat is twelve dollars; a seat is one named user.",
+    "Backups run nightly and storage is replicated to two regions.",
+    "Error LF-413 means the upload is larger than the storage limit.",
+    "Reset a forgotten password from the sign-in page.",
+    "Invoices are emailed on the first day of each month; an invoice lists every seat.",
+]
+
+
+def test_tokenize_keeps_identifiers_whole_and_by_parts():
+    assert tokenize("What does error LF-413 mean?") == ["error", "lf-413", "lf", "413", "mean"]
+    assert tokenize("The plans") == ["plan"]
+
+
+def test_bm25_ranks_the_chunk_with_the_rare_term_first():
+    bm25 = BM25(TEXTS)
+    scores = bm25.scores("what is LF-413")
+    assert int(np.argmax(scores)) == 3
+    assert scores[0] == 0.0
+    # A term in fewer chunks weighs more: 'invoice' (1 chunk) vs 'seat' (2 chunks).
+    assert bm25.idf["invoice"] > bm25.idf["seat"]
+
+
+def test_faiss_index_finds_a_known_neighbour_by_cosine():
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(50, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = VectorIndex(vectors)
+    query = vectors[17] + 0.01 * rng.normal(size=16).astype(np.float32)
+    scores, ids = index.search(query / np.linalg.norm(query), 3)
+    assert ids[0][0] == 17 and scores[0][0] == pytest.approx(float(vectors[17] @ (query / np.linalg.norm(query))), abs=1e-5)
+    assert index.search(query, 500)[1].shape == (1, 50)  # k is capped at the index size
+
+
+def test_index_save_and_load_round_trip(tmp_path):
+    vectors = np.eye(4, dtype=np.float32)
+    VectorIndex(vectors).save(tmp_path / "i.faiss")
+    loaded = VectorIndex.load(tmp_path / "i.faiss")
+    assert loaded.size == 4 and loaded.search(vectors[2], 1)[1][0][0] == 2
+
+
+@pytest.fixture
+def retriever():
+    return Retriever.build(chunks_of(TEXTS), embedder=OneHotEmbedder())
+
+
+def test_dense_bm25_and_hybrid_ranks(retriever):
+    dense = retriever.search("refund", config=RetrievalConfig(method="dense", k=2))
+    assert dense[0].chunk.index == 0 and dense[0].dense_rank == 1
+    bm25 = retriever.search("LF-413 storage", config=RetrievalConfig(method="bm25", k=3))
+    assert bm25[0].chunk.index == 3 and bm25[0].score == pytest.approx(bm25[0].lexical)
+    hybrid = retriever.search("seat invoice", config=RetrievalConfig(method="hybrid", k=3))
+    top = hybrid[0]
+    # The invoice chunk is first in both lists, so it wins the fusion with 2/(60+1).
+    assert top.chunk.index == 5 and top.dense_rank == 1 and top.lexical_rank == 1
+    assert top.score == pytest.approx(2 / 61)
+    assert [h.rank for h in hybrid] == [1, 2, 3]
+    assert "RRF = 1/(60+1) + 1/(60+1)" in top.why()
+
+
+def test_hybrid_rewards_agreement_over_a_single_strong_list(retriever):
+    hits = retriever.search("storage backup", config=RetrievalConfig(method="hybrid", k=6))
+    ids = [h.chunk.index for h in hits]
+    assert ids[0] == 2  # both words, both lists
+    assert set(ids[:2]) == {2, 3}
+
+
+def test_mmr_drops_a_near_duplicate():
+    texts = ["refund refund policy", "refund refund policy again", "price of a seat refund", "password help"]
+    r = Retriever.build(chunks_of(texts), embedder=OneHotEmbedder())
+    plain = r.search("refund", config=RetrievalConfig(method="dense", k=2))
+    diverse = r.search("refund", config=RetrievalConfig(method="dense", k=2, mmr=True, mmr_lambda=0.3))
+    assert {h.chunk.index for h in plain} == {0, 1}
+    assert {h.chunk.index for h in diverse} == {0, 2} and any(h.mmr_moved for h in diverse)
+
+
+def test_retrieval_config_validation():
+    with pytest.raises(ValueError, match="Top-K"):
+        RetrievalConfig(k=0)
+    with pytest.raises(ValueError, match="Unknown method"):
+        RetrievalConfig(method="sparse")
+
+
+def test_prompt_counts_tokens_and_keeps_braces(retriever):
+    hits = retriever.search("refund {policy}", config=RetrievalConfig(k=2))
+    prompt = build_prompt("refund {policy}?", hits)
+    assert "[1] d.txt" in prompt.text and "refund {policy}?" in prompt.text
+    assert prompt.n_tokens > prompt.context_tokens > 0
+    with pytest.raises(ValueError, match="context"):
+        build_prompt("q", hits, template="no placeholders {question}")
+
+
+@pytest.mark.model
+def test_real_model_finds_paraphrased_questions(real_embedder, sample_docs):
+    chunks = split_corpus(sample_docs, config=ChunkConfig())
+    r = Retriever.build(chunks, embedder=real_embedder)
+    assert r.index.dimensions == 384 and r.index.size == len(chunks)
+    norms = np.linalg.norm(r.vectors, axis=1)
+    assert np.allclose(norms, 1.0, atol=1e-4)
+    # A chunk's own text is its nearest neighbour.
+    hits = r.search(chunks[7].text, config=RetrievalConfig(method="dense", k=1))
+    assert hits[0].chunk == chunks[7] and hits[0].dense > 0.99
