@@ -101,13 +101,16 @@ def test_hybrid_rewards_agreement_over_a_single_strong_list(retriever):
     assert set(ids[:2]) == {2, 3}
 
 
-def test_mmr_drops_a_near_duplicate():
-    texts = ["refund refund policy", "refund refund policy again", "price of a seat refund", "password help"]
-    r = Retriever.build(chunks_of(texts), embedder=OneHotEmbedder())
-    plain = r.search("refund", config=RetrievalConfig(method="dense", k=2))
-    diverse = r.search("refund", config=RetrievalConfig(method="dense", k=2, mmr=True, mmr_lambda=0.3))
-    assert {h.chunk.index for h in plain} == {0, 1}
-    assert {h.chunk.index for h in diverse} == {0, 2} and any(h.mmr_moved for h in diverse)
+def test_mmr_drops_an_exact_duplicate():
+    vectors = np.array([[1, 0, 0], [1, 0, 0], [0.6, 0.8, 0], [0, 0, 1]], dtype=np.float32)
+    r = Retriever(chunks_of(["a", "a copy", "c", "d"]), vectors, OneHotEmbedder())
+    q = np.array([0.8, 0.6, 0], dtype=np.float32)  # cosines: .8, .8, .96, 0
+    plain = r.search("q", config=RetrievalConfig(method="dense", k=3), query_vector=q)
+    diverse = r.search("q", config=RetrievalConfig(method="dense", k=3, mmr=True, mmr_lambda=0.5), query_vector=q)
+    assert [h.chunk.index for h in plain] == [2, 0, 1]
+    # After c and a, the copy's redundancy (cosine 1 to a) outweighs its relevance.
+    assert [h.chunk.index for h in diverse] == [2, 0, 3]
+    assert [h.mmr_moved for h in diverse] == [False, False, True]
 
 
 def test_retrieval_config_validation():
