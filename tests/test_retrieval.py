@@ -107,9 +107,10 @@ def test_mmr_drops_an_exact_duplicate():
     q = np.array([0.8, 0.6, 0], dtype=np.float32)  # cosines: .8, .8, .96, 0
     plain = r.search("q", config=RetrievalConfig(method="dense", k=3), query_vector=q)
     diverse = r.search("q", config=RetrievalConfig(method="dense", k=3, mmr=True, mmr_lambda=0.5), query_vector=q)
-    assert [h.chunk.index for h in plain] == [2, 0, 1]
-    # After c and a, the copy's redundancy (cosine 1 to a) outweighs its relevance.
-    assert [h.chunk.index for h in diverse] == [2, 0, 3]
+    assert [h.chunk.index for h in plain][0] == 2 and {h.chunk.index for h in plain} == {0, 1, 2}
+    # After c and one of the twins, the other twin's redundancy (cosine 1) outweighs its relevance.
+    ids = [h.chunk.index for h in diverse]
+    assert ids[0] == 2 and ids[1] in (0, 1) and ids[2] == 3
     assert [h.mmr_moved for h in diverse] == [False, False, True]
 
 
