@@ -130,16 +130,21 @@ class VectorCache:
                 ok = conn.execute("PRAGMA quick_check").fetchone()[0]
             if ok != "ok":
                 raise sqlite3.DatabaseError(ok)
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
             self._rebuild(exc)
 
     def _rebuild(self, exc: Exception) -> None:
         log.warning("Vector cache %s is unreadable (%s); rebuilding it empty.", self.path, exc)
         self.rebuilds += 1
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        with self._connect():
-            pass
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect():
+                pass
+        except (OSError, sqlite3.Error) as again:
+            # Unwritable location: carry on uncached rather than fail the user's indexing.
+            log.warning("Vector cache %s cannot be recreated (%s); continuing without it.", self.path, again)
 
     def get_many(self, keys: Sequence[str], dim: int) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
@@ -156,7 +161,7 @@ class VectorCache:
                             # A row of the wrong size is damage, not a vector: treat as missing.
                             if d == dim and len(blob) == dim * 4:
                                 found[key] = np.frombuffer(blob, dtype=np.float32)
-            except sqlite3.DatabaseError as exc:
+            except sqlite3.Error as exc:
                 self._rebuild(exc)
                 return {}
         return found
@@ -169,7 +174,7 @@ class VectorCache:
             try:
                 with self._connect() as conn:
                     conn.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
-            except sqlite3.DatabaseError as exc:
+            except sqlite3.Error as exc:
                 self._rebuild(exc)
 
     def __len__(self) -> int:
@@ -177,7 +182,7 @@ class VectorCache:
             try:
                 with self._connect() as conn:
                     return conn.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
-            except sqlite3.DatabaseError as exc:
+            except sqlite3.Error as exc:
                 self._rebuild(exc)
                 return 0
 
@@ -213,7 +218,7 @@ class CachedEmbedder:
         return out
 
 
-def default_embedder(*, backend: str = "torch", cache_dir: Path = DEFAULT_CACHE_DIR) -> CachedEmbedder:
+def default_embedder(*, backend: str = "torch-int8", cache_dir: Path = DEFAULT_CACHE_DIR) -> CachedEmbedder:
     """The app's embedder: the bundled model behind the on-disk cache."""
     cache_dir = Path(cache_dir)
     return CachedEmbedder(

@@ -1,0 +1,125 @@
+"""How useful and how grounded the extractive answer is on a question set.
+
+    python -m bench.answer_quality --docs sample_docs --questions sample_docs/questions.jsonl --k 5
+
+Chunks with the default ChunkConfig(), retrieves with RetrievalConfig(k=K) (hybrid), builds the
+extractive answer for every question and prints JSON:
+
+- answer_contains_gold: share of questions whose answer text contains one of the gold answers
+  (case-insensitive, whitespace-normalised);
+- gold_retrieved: share whose gold passage is among the top-K (core.evaluation.is_relevant);
+- answer_contains_gold_when_retrieved: the first share among those only: what the answer step
+  loses on its own, separated from what retrieval already lost;
+- flagged_share: share of answers in which the grounding check flags at least one sentence
+  (quoted sentences should never be flagged: a non-zero value is a bug in the check);
+- latency: mean milliseconds for the answer and for the grounding check.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from core.answer import ExtractiveConfig, check_grounding, extractive_answer
+from core.chunking import ChunkConfig, split_corpus
+from core.documents import load_directory
+from core.embedding import default_embedder
+from core.evaluation import Question, is_relevant, load_questions
+from core.retrieval import RetrievalConfig, Retriever
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def contains_gold(answer_text: str, question: Question) -> bool:
+    text = _norm(answer_text)
+    return any(_norm(a) in text for a in question.answers if a.strip())
+
+
+def run(docs_dir: Path, questions_file: Path, *, k: int, config: ExtractiveConfig = ExtractiveConfig()) -> dict:
+    report = load_directory(docs_dir)
+    docs = {d.name: d for d in report.documents}
+    qset = load_questions(questions_file.read_bytes(), questions_file.name)
+    questions = [q for q in qset.questions if q.source in docs]
+    chunks = split_corpus(docs.values(), config=ChunkConfig())
+    embedder = default_embedder()
+    retriever = Retriever.build(chunks, embedder=embedder)
+    rconfig = RetrievalConfig(k=k)
+    all_hits = retriever.search_many([q.question for q in questions], config=rconfig)
+    # Warm the model and the sentence cache once, so latency means steady state, not a cold start.
+    if questions:
+        extractive_answer(questions[0].question, all_hits[0], embedder=embedder, idf=retriever.bm25.idf, config=config)
+
+    rows = []
+    for q, hits in zip(questions, all_hits):
+        started = time.perf_counter()
+        answer = extractive_answer(q.question, hits, embedder=embedder, idf=retriever.bm25.idf, config=config)
+        answer_ms = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        grounding = check_grounding(answer, hits, embedder=embedder)
+        grounding_ms = (time.perf_counter() - started) * 1000
+        rows.append(
+            {
+                "question": q.question,
+                "retrieved": any(is_relevant(h.chunk, q, docs) for h in hits),
+                "contains": contains_gold(answer.text, q),
+                "flagged": bool(grounding.flagged),
+                "sentences": len(answer.sentences),
+                "answer_ms": answer_ms,
+                "grounding_ms": grounding_ms,
+                "answer": answer.text,
+                "gold": list(q.answers),
+            }
+        )
+
+    def share(values: list[bool]) -> float | None:
+        return round(sum(values) / len(values), 3) if values else None
+
+    retrieved = [r for r in rows if r["retrieved"]]
+    return {
+        "docs": str(docs_dir),
+        "questions": len(rows),
+        "skipped_no_source": len(qset.questions) - len(questions),
+        "chunking": ChunkConfig().label(),
+        "retrieval": f"{rconfig.method}, k={k}",
+        "answer": "extractive",
+        "answer_contains_gold": share([r["contains"] for r in rows]),
+        "gold_retrieved": share([r["retrieved"] for r in rows]),
+        "answer_contains_gold_when_retrieved": share([r["contains"] for r in retrieved]),
+        "flagged_share": share([r["flagged"] for r in rows]),
+        "mean_sentences": round(statistics.fmean(r["sentences"] for r in rows), 2) if rows else None,
+        "mean_answer_ms": round(statistics.fmean(r["answer_ms"] for r in rows), 1) if rows else None,
+        "mean_grounding_ms": round(statistics.fmean(r["grounding_ms"] for r in rows), 1) if rows else None,
+        "misses_when_retrieved": [
+            {"question": r["question"], "gold": r["gold"], "answer": r["answer"]}
+            for r in retrieved
+            if not r["contains"]
+        ],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=Path, required=True, help="directory of documents")
+    parser.add_argument("--questions", type=Path, required=True, help="question set (JSONL)")
+    parser.add_argument("--k", type=int, default=5, help="chunks retrieved per question (default 5)")
+    parser.add_argument("--misses", action="store_true", help="list the questions the answer missed")
+    args = parser.parse_args(argv)
+    try:
+        result = run(args.docs, args.questions, k=args.k)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not args.misses:
+        result.pop("misses_when_retrieved")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
