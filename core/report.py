@@ -1,0 +1,205 @@
+"""A self-contained HTML report for stakeholders: chunking, retrieval quality, decision and costs.
+
+The report is one file that opens offline: styles are inline and plotly.js is embedded once, before
+the first chart, with every later chart reusing it. Every string that could come from a user (metric
+names, labels, sources, settings) is escaped with html.escape; numbers are formatted by the same
+functions the pages use, so the report shows exactly what the screen showed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import html
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Mapping
+
+from core import decision
+from core.costs import LIMITS, CostComparison, CostInputs, compare, usd
+from core.plots.costs import cumulative_figure, volume_figure
+
+
+@dataclass(frozen=True)
+class ChunkSummary:
+    label: str
+    n_chunks: int | None = None
+    mean_tokens: float | None = None
+    max_tokens: int | None = None
+    n_truncated: int | None = None
+
+
+def split_metrics(summary: object) -> tuple[dict[str, float] | None, str | None]:
+    """(metric name -> value, run label) from whatever the Evaluate page stored, or (None, None).
+
+    The summary is expected to be a mapping of metric names to floats plus a "label" entry; a
+    dataclass with the same fields is accepted too. Anything that is not a finite number is dropped.
+    """
+    if summary is None:
+        return None, None
+    if dataclasses.is_dataclass(summary) and not isinstance(summary, type):
+        summary = dataclasses.asdict(summary)
+    if not isinstance(summary, Mapping):
+        return None, None
+    label = summary.get("label")
+    numbers = {str(k): float(v) for k, v in summary.items()
+               if k != "label" and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
+    return (numbers or None), (str(label) if label is not None else None)
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def metric_value(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def plain_number(value: float) -> str:
+    """1,000,000 rather than 1e+06; 0.15 rather than 0.150000."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.6g}"
+
+
+_STYLE = """
+body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; color: #1f2937;
+       max-width: 1000px; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; }
+h1 { margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #e5e7eb; padding-bottom: 0.2rem; margin-top: 2rem; }
+table { border-collapse: collapse; margin: 0.6rem 0; } th, td { border: 1px solid #e5e7eb; padding: 0.3rem 0.6rem;
+text-align: left; vertical-align: top; } th { background: #f3f4f6; } td.num { text-align: right; }
+.muted { color: #6b7280; font-size: 0.9rem; } .verdict { font-size: 1.2rem; font-weight: 600; }
+.conflict { border-left: 4px solid #f59e0b; padding: 0.2rem 0.8rem; margin: 0.6rem 0; background: #fffbeb; }
+.chart { height: 400px; margin: 1rem 0; }
+"""
+
+
+def build_report(
+    *,
+    chunking: ChunkSummary | None,
+    metrics: Mapping[str, float] | None,
+    metrics_label: str | None,
+    answers: Mapping[str, str] | None,
+    cost_inputs: CostInputs | None,
+    cost_sources: Mapping[str, str] | None = None,
+    generated: datetime | None = None,
+) -> str:
+    """The whole report as one HTML document (a str)."""
+    generated = generated or datetime.now(timezone.utc)
+    comparison = compare(cost_inputs or CostInputs())
+    body = [
+        "<h1>RAG Explorer: decision report</h1>",
+        f'<p class="muted">Generated {esc(generated.strftime("%Y-%m-%d %H:%M %Z").strip())} by RAG Explorer.</p>',
+        _chunking_section(chunking),
+        _metrics_section(metrics, metrics_label),
+        _decision_section(answers),
+        _costs_section(comparison, defaults=cost_inputs is None, sources=cost_sources or {}),
+    ]
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<title>RAG Explorer: decision report</title>\n"
+        f"<style>{_STYLE}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
+    )
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], numeric: tuple[int, ...] = ()) -> str:
+    """A table whose cells are already-escaped HTML."""
+    head = "".join(f"<th>{h}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f'<td class="num">{c}</td>' if k in numeric else f"<td>{c}</td>"
+                         for k, c in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _chunking_section(chunking: ChunkSummary | None) -> str:
+    out = ["<h2>Chunk settings</h2>"]
+    if chunking is None:
+        out.append("<p>No chunk settings recorded in this session.</p>")
+        return "\n".join(out)
+    rows = [("Setting", esc(chunking.label))]
+    if chunking.n_chunks is None:
+        rows.append(("Chunks", "no documents were loaded, so there are no chunk statistics"))
+    else:
+        rows += [
+            ("Chunks", esc(f"{chunking.n_chunks:,}")),
+            ("Mean tokens per chunk", esc(f"{chunking.mean_tokens:,.1f}")),
+            ("Longest chunk (tokens)", esc(f"{chunking.max_tokens:,}")),
+            ("Chunks truncated by the embedding model", esc(f"{chunking.n_truncated:,}")),
+        ]
+    out.append(_table(("", ""), rows))
+    return "\n".join(out)
+
+
+def _metrics_section(metrics: Mapping[str, float] | None, label: str | None) -> str:
+    out = ["<h2>Retrieval quality</h2>"]
+    numbers = {k: v for k, v in (metrics or {}).items()
+               if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
+    if not numbers:
+        out.append("<p>No retrieval evaluation was run in this session.</p>")
+        return "\n".join(out)
+    if label:
+        out.append(f"<p>Run: {esc(label)}</p>")
+    out.append(_table(("Metric", "Value"), [(esc(k), esc(metric_value(v))) for k, v in numbers.items()], (1,)))
+    return "\n".join(out)
+
+
+def _decision_section(answers: Mapping[str, str] | None) -> str:
+    out = ["<h2>RAG or fine-tuning?</h2>"]
+    try:
+        rec = decision.evaluate(answers or {})
+    except ValueError as exc:
+        out.append(f"<p>The recorded answers could not be read: {esc(exc)}</p>")
+        return "\n".join(out)
+    if not rec.contributions:
+        out.append("<p>The decision questions were not answered in this session.</p>")
+        return "\n".join(out)
+    rows = [(esc(f"Q{decision.QUESTION_BY_ID[c.question_id].number}. {c.question}"), esc(c.answer), esc(c.reason))
+            for c in rec.contributions]
+    out.append(_table(("Question", "Answer", "What it contributed"), rows))
+    if rec.not_reached:
+        out.append('<p class="muted">Not asked: the first answer settles the question on its own.</p>')
+    if not rec.complete:
+        nxt = decision.QUESTION_BY_ID[rec.next_question]
+        out.append(f"<p>Not finished: question {nxt.number} is unanswered, so there is no recommendation yet.</p>")
+        return "\n".join(out)
+    out.append(f'<p class="verdict">Recommendation: {esc(rec.outcome.title)}</p>')
+    out.append(f"<p>{esc(rec.outcome.summary)}</p>")
+    out.append(f'<p class="muted">Deciding rule: {esc(rec.rule_text)}</p>')
+    for conflict in rec.conflicts:
+        out.append(f'<div class="conflict"><p><strong>Conflict:</strong> {esc(conflict.description)}</p>'
+                   f"<p><strong>Resolved:</strong> {esc(conflict.resolution)}</p></div>")
+    steps = "".join(f"<li>{esc(s)}</li>" for s in rec.outcome.next_steps)
+    out.append(f"<p>Next steps:</p><ul>{steps}</ul>")
+    return "\n".join(out)
+
+
+def cost_rows(comparison: CostComparison) -> list[tuple[str, str, str, str]]:
+    """(approach, monthly, per query, one-off) as formatted on the cost page."""
+    return [(a.name, usd(a.monthly_total), usd(a.cost_per_query, precise=True), usd(a.upfront_total))
+            for a in comparison.approaches]
+
+
+def _costs_section(comparison: CostComparison, *, defaults: bool, sources: Mapping[str, str]) -> str:
+    i = comparison.inputs
+    out = ["<h2>Cost comparison</h2>"]
+    if defaults:
+        out.append('<p class="muted">The cost page was not opened in this session: these are the default '
+                   "inputs (the worked example of about 100K queries a month on gpt-4o-mini).</p>")
+    out.append(f"<p>At {i.queries_per_month:,} queries in the first month "
+               f"({esc(f'{i.monthly_growth_pct:g}')}% growth a month), over {i.horizon_months} months:</p>")
+    out.append(_table(("Approach", "Monthly cost", "Cost per query", "One-off cost"),
+                      [tuple(esc(c) for c in row) for row in cost_rows(comparison)], (1, 2, 3)))
+    out.append(f"<p><strong>Break-even month:</strong> {esc(comparison.month_statement)}</p>")
+    out.append(f"<p><strong>Break-even volume:</strong> {esc(comparison.volume.statement)}</p>")
+    for n, fig in enumerate((cumulative_figure(comparison), volume_figure(comparison))):
+        # plotly.js goes in once, with the first chart; later charts find it on the page.
+        out.append('<div class="chart">' + fig.to_html(full_html=False, include_plotlyjs=n == 0,
+                                                       default_height="400px") + "</div>")
+    rows = []
+    for name, value in i.as_dict().items():
+        limit = LIMITS[name]
+        rows.append((esc(limit.label), esc(plain_number(value)), esc(limit.unit), esc(sources.get(name, ""))))
+    out.append("<h3>Inputs</h3>")
+    out.append(_table(("Input", "Value", "Unit", "Source"), rows, (1,)))
+    return "\n".join(out)

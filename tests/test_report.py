@@ -1,0 +1,154 @@
+"""The stakeholder report: valid, self-contained HTML carrying the numbers the pages show."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+
+import pytest
+
+from core import report
+from core.costs import CostInputs, compare, usd
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+ANSWERS = {"changes": "no", "problem": "both", "attribution": "yes", "latency": "no", "examples": "yes"}
+WHEN = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+
+
+class StrictChecker(HTMLParser):
+    """Fails on any unclosed, stray or mis-nested tag; collects the visible text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.text: list[str] = []
+        self.tags: list[str] = []
+        self.fetched: list[str] = []  # anything the page would load from elsewhere
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.fetched += [v for k, v in attrs if k in ("src", "href") and tag in ("script", "link", "img")]
+        if tag not in VOID:
+            self.stack.append(tag)
+        self._in_script = tag in ("script", "style")
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1] if self.stack else 'nothing'}")
+        else:
+            self.stack.pop()
+        self._in_script = False
+
+    def handle_data(self, data):
+        if not self._in_script:
+            self.text.append(data)
+
+
+def parse(doc: str) -> StrictChecker:
+    checker = StrictChecker()
+    checker.feed(doc)
+    checker.close()
+    return checker
+
+
+@pytest.fixture(scope="module")
+def full_report() -> str:
+    return report.build_report(
+        chunking=report.ChunkSummary("recursive 200/40 tokens", 123, 181.25, 256, 4),
+        metrics={"hit@5": 0.8125, "MRR@5": 0.6, "label": "ignored here"},
+        metrics_label="dense, K=5",
+        answers=ANSWERS,
+        cost_inputs=CostInputs(queries_per_month=250_000, vector_db_monthly=70.0),
+        cost_sources={"vector_db_monthly": "Guide upper end"},
+        generated=WHEN,
+    )
+
+
+def test_report_is_valid_self_contained_html(full_report):
+    checker = parse(full_report)
+    assert full_report.startswith("<!DOCTYPE html>")
+    assert not checker.errors and checker.stack == []
+    assert checker.tags[:3] == ["html", "head", "meta"]
+    # plotly.js is inlined exactly once and no script, stylesheet or image is fetched from elsewhere.
+    assert full_report.count("plotly.js v") == 1
+    assert checker.fetched == []
+    assert full_report.count('class="plotly-graph-div"') == 2
+
+
+def test_report_carries_the_cost_numbers_shown_on_the_cost_page(full_report):
+    result = compare(CostInputs(queries_per_month=250_000, vector_db_monthly=70.0))
+    text = " ".join(parse(full_report).text)
+    for approach in result.approaches:
+        # Same formatter as the page's st.metric values.
+        assert usd(approach.monthly_total) in text
+        assert usd(approach.cost_per_query, precise=True) in text
+        assert usd(approach.upfront_total) in text
+    assert result.month_statement in text and result.volume.statement in text
+    assert "250,000" in text and "Guide upper end" in text
+
+
+def test_report_carries_chunking_metrics_and_the_decision(full_report):
+    text = " ".join(parse(full_report).text)
+    assert "recursive 200/40 tokens" in text and "181.2" in text and "123" in text
+    assert "hit@5" in text and "0.812" in text and "dense, K=5" in text
+    assert "ignored here" not in text  # the label entry is not a metric
+    assert "Recommendation: Hybrid: fine-tuning + RAG" in text
+    assert "Conflict:" in text and "Resolved:" in text
+    assert "2026-11-24 12:00 UTC" in text
+
+
+def test_user_strings_are_escaped():
+    evil = "<script>alert('x')</script>"
+    doc = report.build_report(
+        chunking=report.ChunkSummary(evil), metrics={evil: 0.5}, metrics_label=evil, answers={},
+        cost_inputs=None, cost_sources={"queries_per_month": evil}, generated=WHEN,
+    )
+    assert evil not in doc
+    assert doc.count("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;") == 4
+    assert not parse(doc).errors
+
+
+def test_missing_pieces_are_said_plainly():
+    doc = report.build_report(chunking=None, metrics=None, metrics_label=None, answers=None, cost_inputs=None,
+                              generated=WHEN)
+    text = " ".join(parse(doc).text)
+    assert "No chunk settings" in text
+    assert "No retrieval evaluation" in text
+    assert "were not answered" in text
+    assert "default inputs" in text and usd(compare(CostInputs()).rag.monthly_total) in text
+
+
+def test_partial_answers_and_a_stop_are_reported():
+    partial = " ".join(parse(report.build_report(chunking=None, metrics=None, metrics_label=None,
+                                                 answers={"changes": "no"}, cost_inputs=None)).text)
+    assert "question 2 is unanswered" in partial
+    stop = " ".join(parse(report.build_report(chunking=None, metrics=None, metrics_label=None,
+                                              answers={"changes": "yes", "problem": "behaves"},
+                                              cost_inputs=None)).text)
+    assert "Recommendation: RAG" in stop and "Not asked" in stop
+    bad = " ".join(parse(report.build_report(chunking=None, metrics=None, metrics_label=None,
+                                             answers={"changes": "perhaps"}, cost_inputs=None)).text)
+    assert "could not be read" in bad
+
+
+@pytest.mark.parametrize("summary, metrics, label", [
+    (None, None, None),
+    ({"hit@5": 0.5, "MRR@5": 0.25, "label": "bm25"}, {"hit@5": 0.5, "MRR@5": 0.25}, "bm25"),
+    ({"hit@5": float("nan"), "note": "x", "ok": True, "n": 3}, {"n": 3.0}, None),
+    ({"label": "only a label"}, None, "only a label"),
+    ("not a mapping", None, None),
+])
+def test_split_metrics(summary, metrics, label):
+    assert report.split_metrics(summary) == (metrics, label)
+
+
+def test_split_metrics_accepts_a_dataclass():
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Summary:
+        label: str
+        hit_at_5: float
+
+    assert report.split_metrics(Summary("run 1", 0.75)) == ({"hit_at_5": 0.75}, "run 1")
