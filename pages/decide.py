@@ -1,0 +1,134 @@
+"""Decide: the five-question flowchart, its verdict with reasons and conflicts, and the comparison."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import decision, report
+from core.costs import CostInputs
+from ui import state
+
+APPROACH_ICON = {decision.RAG: ":material/search:", decision.FINE_TUNING: ":material/model_training:",
+                 decision.HYBRID: ":material/join_inner:", decision.NOT_YET: ":material/hourglass_top:"}
+POINT_TEXT = {
+    decision.TO_RAG: "points to RAG", decision.TO_FINE_TUNING: "points to fine-tuning",
+    decision.TO_BOTH: "points to both", decision.NEUTRAL: "no preference",
+    decision.STOP_RAG: "settles it: RAG", decision.NEEDS_DATA: "blocks fine-tuning for now",
+    decision.DATA_OK: "makes fine-tuning possible",
+}
+
+
+def widget_key(question_id: str) -> str:
+    return f"decide_{question_id}"
+
+
+def clear_answers() -> None:
+    # A callback runs before the widgets are drawn, the only time their state may be reset.
+    for q in decision.QUESTIONS:
+        st.session_state[widget_key(q.id)] = None
+    st.session_state[state.DECISION_ANSWERS] = {}
+
+
+def report_inputs() -> dict:
+    """Everything the report needs, read now: the download callable runs outside this script run."""
+    stats = state.chunk_stats()
+    cfg = state.chunk_config()
+    chunking = report.ChunkSummary(cfg.label()) if stats is None else report.ChunkSummary(
+        cfg.label(), stats.n_chunks, stats.mean_tokens, stats.max_tokens, stats.n_truncated)
+    metrics, label = report.split_metrics(st.session_state.get(state.EVAL_SUMMARY))
+    cost_inputs = st.session_state.get(state.COST_INPUTS)
+    return dict(
+        chunking=chunking,
+        metrics=metrics,
+        metrics_label=label,
+        answers=dict(st.session_state.get(state.DECISION_ANSWERS, {})),
+        cost_inputs=cost_inputs if isinstance(cost_inputs, CostInputs) else None,
+        cost_sources=dict(st.session_state.get("costs_sources", {})),
+    )
+
+
+st.title("Decide: RAG, fine-tuning, or both?")
+st.caption("Five questions, asked in order. Each answer pushes towards one approach or rules one out; "
+           "when answers disagree the page says so and shows how the disagreement is settled.")
+
+# Widget state is dropped when the user visits another page: seed it from the stored answers.
+saved: dict[str, str] = dict(st.session_state.get(state.DECISION_ANSWERS, {}))
+for q in decision.QUESTIONS:
+    if q.id in saved:
+        st.session_state.setdefault(widget_key(q.id), saved[q.id])
+
+left, right = st.columns([5, 6], gap="large")
+answers: dict[str, str] = {}
+with left:
+    stopped = False
+    for q in decision.QUESTIONS:
+        if stopped:
+            st.caption(f"Q{q.number} is not asked: the first answer settles it.")
+            continue
+        labels = {o.id: o.label for o in q.options}
+        choice = st.radio(f"**{q.number}. {q.text}**", list(labels), format_func=labels.get, index=None,
+                          key=widget_key(q.id), help=q.help)
+        if choice is not None:
+            answers[q.id] = choice
+            stopped = q.option(choice).points_to == decision.STOP_RAG
+    st.button("Clear answers", key="decide_clear", icon=":material/restart_alt:", on_click=clear_answers)
+
+# Keep answers to questions hidden by a stop too, so flipping Q1 back restores them.
+stored = {**{k: v for k, v in saved.items() if k not in answers and stopped}, **answers}
+st.session_state[state.DECISION_ANSWERS] = stored
+rec = decision.evaluate(answers)
+
+with right:
+    st.graphviz_chart(decision.to_dot(rec), width="stretch")
+    if not rec.complete:
+        nxt = decision.QUESTION_BY_ID[rec.next_question]
+        st.info(f"Answer question {nxt.number} to continue along the chart.", icon=":material/arrow_back:")
+    else:
+        st.success(f"**Recommendation: {rec.outcome.title}**\n\n{rec.outcome.summary}",
+                   icon=APPROACH_ICON[rec.approach])
+        st.caption(f"Deciding rule: {rec.rule_text}")
+
+if rec.contributions:
+    st.subheader("How each answer counted")
+    for c in rec.contributions:
+        q = decision.QUESTION_BY_ID[c.question_id]
+        st.markdown(f"**Q{q.number}: {c.answer}**: {POINT_TEXT[c.points_to]}. {c.reason}")
+if rec.conflicts:
+    st.subheader("Where the answers disagree")
+    for conflict in rec.conflicts:
+        st.warning(f"**Conflict:** {conflict.description}\n\n**Resolved:** {conflict.resolution}",
+                   icon=":material/call_split:")
+elif rec.complete and rec.rule != "stop":
+    st.caption("No conflicts: every answer points the same way or has no preference.")
+if rec.complete:
+    st.markdown("**Next steps**\n\n" + "\n".join(f"- {s}" for s in rec.outcome.next_steps))
+
+with st.expander("The rules, in the order they are tried"):
+    st.markdown("\n".join(f"{n}. {text}" for n, (_, text) in enumerate(decision.RULES, start=1)))
+    st.caption("Roughly four projects in five end up starting with RAG: most problems are about missing "
+               "knowledge, and RAG needs no labelled data.")
+
+st.subheader("RAG and fine-tuning side by side")
+st.dataframe(
+    pd.DataFrame([(r.dimension, r.rag, r.fine_tuning) for r in decision.COMPARISON],
+                 columns=["", "RAG", "Fine-tuning"]),
+    hide_index=True, width="stretch",
+)
+c1, c2 = st.columns(2)
+c1.markdown("**Where RAG fits best**\n\n" + "\n".join(f"- {u}" for u in decision.USE_CASES[decision.RAG]))
+c2.markdown("**Where fine-tuning fits best**\n\n"
+            + "\n".join(f"- {u}" for u in decision.USE_CASES[decision.FINE_TUNING]))
+
+st.divider()
+inputs = report_inputs()
+st.download_button(
+    "Download the stakeholder report (HTML)",
+    data=lambda: report.build_report(**inputs),
+    file_name="rag_explorer_report.html",
+    mime="text/html",
+    key="decide_report",
+    icon=":material/download:",
+    help="One self-contained file: chunk settings, retrieval metrics, these answers and the cost comparison.",
+)
+if inputs["cost_inputs"] is None:
+    st.caption("The Costs page has not been opened yet, so the report uses its default inputs.")
