@@ -127,3 +127,17 @@ def test_default_config_retrieves_most_sample_answers(real_embedder, sample_docs
     assert runs["hybrid"].summary.hit > 0.8
     misses = [x for x in runs["dense"].results if not x.scores.hit and x.relevant]
     assert all(x.best_rank and x.best_rank > 5 for x in misses)
+
+
+def test_pooling_reads_only_what_the_model_would_read():
+    from core.pooling import TEXT_WINDOW, visible_end
+
+    text = " ".join(f"w{i}" for i in range(600))
+    doc = Document(name="long.txt", text=text, kind="text")
+    long = Chunk(doc="long.txt", index=0, start=0, end=len(text), text=text, n_tokens=1200)
+    cut = visible_end(long)
+    from core import model
+
+    assert model.count_tokens(text[:cut]) == TEXT_WINDOW
+    short = chunk(0, 21)
+    assert visible_end(short) == short.end
