@@ -101,15 +101,15 @@ def build_report(
     )
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], numeric: tuple[int, ...] = ()) -> str:
+def _table(header: tuple[str, ...] | None, rows: list[tuple[str, ...]], numeric: tuple[int, ...] = ()) -> str:
     """A table whose cells are already-escaped HTML."""
-    head = "".join(f"<th>{h}</th>" for h in header)
+    head = f"<thead><tr>{''.join(f'<th>{h}</th>' for h in header)}</tr></thead>" if header else ""
     body = "".join(
         "<tr>" + "".join(f'<td class="num">{c}</td>' if k in numeric else f"<td>{c}</td>"
                          for k, c in enumerate(row)) + "</tr>"
         for row in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<table>{head}<tbody>{body}</tbody></table>"
 
 
 def _chunking_section(chunking: ChunkSummary | None) -> str:
@@ -127,7 +127,7 @@ def _chunking_section(chunking: ChunkSummary | None) -> str:
             ("Longest chunk (tokens)", esc(f"{chunking.max_tokens:,}")),
             ("Chunks truncated by the embedding model", esc(f"{chunking.n_truncated:,}")),
         ]
-    out.append(_table(("", ""), rows))
+    out.append(_table(None, rows))
     return "\n".join(out)
 
 
@@ -193,6 +193,8 @@ def _costs_section(comparison: CostComparison, *, defaults: bool, sources: Mappi
     out.append(f"<p><strong>Break-even month:</strong> {esc(comparison.month_statement)}</p>")
     out.append(f"<p><strong>Break-even volume:</strong> {esc(comparison.volume.statement)}</p>")
     for n, fig in enumerate((cumulative_figure(comparison), volume_figure(comparison))):
+        # Outside Streamlit's theme the tick labels need room of their own.
+        fig.update_layout(template="plotly_white", margin=dict(l=80, r=20, t=80, b=60))
         # plotly.js goes in once, with the first chart; later charts find it on the page.
         out.append('<div class="chart">' + fig.to_html(full_html=False, include_plotlyjs=n == 0,
                                                        default_height="400px") + "</div>")

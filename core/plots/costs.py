@@ -8,8 +8,10 @@ import plotly.graph_objects as go
 from core.costs import VOLUME_RANGE, CostComparison
 
 COLOURS = {"rag": "#2563eb", "fine_tuning": "#f59e0b", "hybrid": "#10b981"}
-_LAYOUT = dict(height=380, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=1.12),
-               hovermode="x unified")
+# Title top left, legend top right, so the two never overlap.
+_LAYOUT = dict(height=400, margin=dict(l=10, r=10, t=70, b=10), hovermode="x unified",
+               title=dict(x=0, xanchor="left", y=0.97, yanchor="top"),
+               legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1))
 
 
 def cumulative_figure(comparison: CostComparison) -> go.Figure:
@@ -22,9 +24,10 @@ def cumulative_figure(comparison: CostComparison) -> go.Figure:
     if comparison.break_even_month:
         fig.add_vline(x=comparison.break_even_month, line_dash="dash", line_color="#6b7280",
                       annotation_text=f"fine-tuning cheaper from month {comparison.break_even_month}",
-                      annotation_position="top left")
-    fig.update_layout(title="Cumulative cost", xaxis_title="month", yaxis_title="USD spent so far",
-                      yaxis_tickprefix="$", **_LAYOUT)
+                      annotation_position="top right")
+    fig.update_layout(**_LAYOUT)
+    fig.update_layout(title_text="Cumulative cost", xaxis_title="month", yaxis_title="USD spent so far",
+                      yaxis_tickprefix="$", xaxis_range=[0, comparison.inputs.horizon_months])
     return fig
 
 
@@ -42,9 +45,10 @@ def volume_figure(comparison: CostComparison, *, points: int = 61) -> go.Figure:
     _log_x_marker(fig, comparison.inputs.queries_per_month, "your volume", dash="dot", colour="#6b7280", y=0.02)
     if comparison.volume.queries:
         _log_x_marker(fig, comparison.volume.queries, "break-even", dash="dash", colour="#b91c1c", y=0.98)
-    fig.update_layout(title=f"Monthly cost by query volume (one-off costs spread over {horizon} months)",
+    fig.update_layout(**_LAYOUT)
+    fig.update_layout(title_text=f"Monthly cost by query volume (one-off costs spread over {horizon} months)",
                       xaxis_title="queries per month", yaxis_title="USD per month", xaxis_type="log",
-                      yaxis_type="log", yaxis_tickprefix="$", **_LAYOUT)
+                      yaxis_type="log", yaxis_tickprefix="$")
     return fig
 
 
