@@ -353,9 +353,9 @@ def to_dot(rec: Recommendation) -> str:
     lines = [
         "digraph decision {",
         '  graph [rankdir=TB, bgcolor="transparent", nodesep=0.35, ranksep=0.45];',
-        f'  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, '
+        f'  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=13, '
         f'color="{_OFF}", fontcolor="#333333", fillcolor="#f4f6f8"];',
-        f'  edge [fontname="Helvetica", fontsize=9, color="{_OFF}", fontcolor="#666666"];',
+        f'  edge [fontname="Helvetica", fontsize=10, color="{_OFF}", fontcolor="#666666"];',
     ]
 
     def node(nid: str, label: str, on: bool, **extra: str) -> None:
@@ -377,7 +377,7 @@ def to_dot(rec: Recommendation) -> str:
     resolved = rec.complete and rec.rule != "stop"
     node("resolve", "Weigh the answers", resolved, shape="diamond", style='"filled"')
     for oid, outcome in OUTCOMES.items():
-        node(_OUTCOME_NODES[oid], outcome.title, rec.approach == oid, shape="box", fontsize="12")
+        node(_OUTCOME_NODES[oid], outcome.title, rec.approach == oid, shape="box", fontsize="14")
 
     for i, q in enumerate(QUESTIONS):
         target = f"q_{QUESTIONS[i + 1].id}" if i + 1 < len(QUESTIONS) else "resolve"
