@@ -20,6 +20,23 @@ ENGINEERING = ("hourly_rate", "rag_build_hours", "rag_maintain_hours", "ft_build
 SUGGESTED_ENGINEERING = {"hourly_rate": 100.0, "rag_build_hours": 40.0, "rag_maintain_hours": 4.0,
                          "ft_build_hours": 80.0, "ft_maintain_hours": 8.0}
 REFERENCE = "REFERENCE.md worked example (2026 guide)"
+# Where a default is our own reading of the guide rather than a figure it states, say so.
+DEFAULT_SOURCES = {
+    "queries_per_month": f"{REFERENCE}: about 100K queries a month",
+    "monthly_growth_pct": "Our assumption: flat volume",
+    "question_tokens": "Our split of the guide's ~2K tokens per query",
+    "instruction_tokens": "Our split of the guide's ~2K tokens per query",
+    "answer_tokens": "Our split of the guide's ~2K tokens per query",
+    "corpus_tokens": "Our assumption: a corpus whose one-off embedding costs the guide's ~$2",
+    "corpus_change_pct": "Our assumption",
+    "training_tokens": "Our choice: 1M tokens x 3 epochs reproduces the guide's $6-10 training run",
+    "epochs": "Our choice: a common hosted default",
+    "retrain_every_months": "Our assumption: never (the guide's example has one run)",
+    "ft_instruction_tokens": "Our assumption: a tuned model needs only a short system prompt",
+    "horizon_months": "Our choice: two years",
+    **{f: "Our assumption, only counted when switched on" for f in
+       ("hourly_rate", "rag_build_hours", "rag_maintain_hours", "ft_build_hours", "ft_maintain_hours")},
+}
 DEFAULT_K = 5
 FALLBACK_CHUNK_TOKENS = 300.0  # with the other defaults: about 2,000 tokens per query, as the guide says
 
@@ -81,8 +98,7 @@ def initialise() -> None:
         return
     st.session_state[ORIGIN] = {}
     for field, value in CostInputs().as_dict().items():
-        set_value(field, SUGGESTED_ENGINEERING.get(field, value),
-                  "Our assumption, only counted when switched on" if field in ENGINEERING else REFERENCE)
+        set_value(field, SUGGESTED_ENGINEERING.get(field, value), DEFAULT_SOURCES.get(field, REFERENCE))
     st.session_state["cost_model_preset"] = "gpt-4o-mini"
     st.session_state["cost_embedding_preset"] = "text-embedding-3-small"
     st.session_state["cost_vector_db_preset"] = "pinecone-standard"
@@ -142,7 +158,9 @@ def number(field: str, container=st) -> None:
     limit = LIMITS[field]
     step, fmt = FORMAT[field]
     lowest = -100.0 if field == "monthly_growth_pct" else typed(field, 0)
-    container.number_input(f"{limit.label} ({limit.unit})", min_value=lowest, step=step, format=fmt,
+    # Name the unit only where the label does not already say it ("Queries per month", not "(queries)").
+    unit = "" if limit.unit.split()[0].lower() in limit.label.lower() else f" ({limit.unit})"
+    container.number_input(f"{limit.label}{unit}", min_value=lowest, step=step, format=fmt,
                            key=PREFIX + field, help=limit.hint)
 
 
@@ -158,8 +176,17 @@ st.caption("Every number below can be changed. The starting values reproduce the
            "mid-size app (about 100K questions a month on gpt-4o-mini); prices come from the genai-prices "
            "package, which works offline, or from our own small table where no library has them.")
 
+def apply_pending() -> None:
+    """Numbers another page (Fine-tuning readiness) asked us to use, applied once."""
+    pending = st.session_state.pop("costs_pending", None)
+    if pending:
+        for field, value in pending["values"].items():
+            set_value(field, value, pending["source"])
+
+
 initialise()
 restore_widgets()
+apply_pending()
 k_source, chunk_source = follow_user_settings()
 
 tab_load, tab_model, tab_rag, tab_ft, tab_eng = st.tabs(

@@ -20,6 +20,11 @@ def analyse(data: bytes) -> finetune.Analysis:
     return finetune.analyse(finetune.parse_jsonl(data))
 
 
+def send_to_costs(values: dict[str, float], source: str) -> None:
+    # The Costs page applies this on its next run, after its own defaults, and labels the source.
+    st.session_state["costs_pending"] = {"values": values, "source": source}
+
+
 def load_sample() -> None:
     st.session_state[DATA] = (SAMPLE.name, SAMPLE.read_bytes())
 
@@ -107,3 +112,11 @@ cost = training_run_cost(tokens=train_tokens, epochs=int(epochs), price_per_mtok
 c3.metric("One training run", usd(cost, precise=True))
 st.caption(f"{train_tokens:,} training tokens x {int(epochs)} epochs at ${rate.amount:,.2f} per 1M tokens "
            f"({rate.source}, {rate.as_of}). Token counts are approximate (see above).")
+
+c1, c2 = st.columns([1, 2])
+c1.button("Use these numbers on the Costs page", key="ft_send_to_costs", on_click=send_to_costs, kwargs=dict(
+    values={"training_tokens": max(1, train_tokens), "epochs": int(epochs), "training_per_mtok": rate.amount},
+    source=f"Fine-tuning readiness page ({name}, {len(split.train):,} training examples)",
+))
+if "costs_pending" in st.session_state:
+    c2.success("Sent: the Costs page will use these training tokens, epochs and price.", icon=":material/check:")

@@ -301,3 +301,30 @@ def test_inputs_survive_moving_between_pages():
     assert at.radio(key="decide_changes").value == "no"
     at.switch_page("pages/readiness.py")
     run_clean(at)
+
+
+def test_readiness_numbers_can_be_sent_to_the_cost_page():
+    st.cache_data.clear()
+    at = run_clean(AppTest.from_file(str(ROOT / "app.py"), default_timeout=120))
+    at.switch_page("pages/costs.py")
+    run_clean(at)  # the cost page has its defaults before the numbers arrive
+    at.switch_page("pages/readiness.py")
+    run_clean(at)
+    at.button(key="ft_load_sample").click()
+    run_clean(at)
+    at.number_input(key="ft_epochs").set_value(2)
+    run_clean(at)
+    at.button(key="ft_send_to_costs").click()
+    run_clean(at)
+    assert "Sent" in at.success[-1].value
+    result = finetune.analyse(finetune.parse_jsonl(SAMPLE.read_bytes()))
+    split = finetune.split_holdout(result.clean, share=0.10, seed=42)
+    tokens = dict(zip((e.line for e in result.examples), result.tokens))
+    train_tokens = sum(tokens[e.line] for e in split.train)
+    at.switch_page("pages/costs.py")
+    run_clean(at)
+    assert at.number_input(key="cost_training_tokens").value == train_tokens
+    assert at.number_input(key="cost_epochs").value == 2
+    assert "Fine-tuning readiness page" in at.session_state["costs_sources"]["training_tokens"]
+    expected = training_run_cost(tokens=train_tokens, epochs=2, price_per_mtok=3.0)
+    assert metrics(at)["Fine-tuning: one-off"] == usd(expected)
