@@ -34,8 +34,7 @@ DEFAULT_SOURCES = {
     "retrain_every_months": "Our assumption: never (the guide's example has one run)",
     "ft_instruction_tokens": "Our assumption: a tuned model needs only a short system prompt",
     "horizon_months": "Our choice: two years",
-    **{f: "Our assumption, only counted when switched on" for f in
-       ("hourly_rate", "rag_build_hours", "rag_maintain_hours", "ft_build_hours", "ft_maintain_hours")},
+    **{f: "Our assumption, only counted when switched on" for f in ENGINEERING},
 }
 DEFAULT_K = 5
 FALLBACK_CHUNK_TOKENS = 300.0  # with the other defaults: about 2,000 tokens per query, as the guide says
@@ -164,6 +163,14 @@ def number(field: str, container=st) -> None:
                            key=PREFIX + field, help=limit.hint)
 
 
+def apply_pending() -> None:
+    """Numbers another page (Fine-tuning readiness) asked us to use, applied once."""
+    pending = st.session_state.pop("costs_pending", None)
+    if pending:
+        for field, value in pending["values"].items():
+            set_value(field, value, pending["source"])
+
+
 def source_of(field: str, value: float, *, engineering_on: bool) -> str:
     if field in ENGINEERING and not engineering_on:
         return "Not counted: engineering time is switched off"
@@ -175,14 +182,6 @@ st.title("Costs: RAG, fine-tuning and hybrid")
 st.caption("Every number below can be changed. The starting values reproduce the worked example of a "
            "mid-size app (about 100K questions a month on gpt-4o-mini); prices come from the genai-prices "
            "package, which works offline, or from our own small table where no library has them.")
-
-def apply_pending() -> None:
-    """Numbers another page (Fine-tuning readiness) asked us to use, applied once."""
-    pending = st.session_state.pop("costs_pending", None)
-    if pending:
-        for field, value in pending["values"].items():
-            set_value(field, value, pending["source"])
-
 
 initialise()
 restore_widgets()
