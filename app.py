@@ -24,5 +24,9 @@ PAGES = {
 
 nav = st.navigation(PAGES)
 
-session_sidebar()
-nav.run()
+try:
+    nav.run()
+finally:
+    # Drawn after the page so it reports what the page just did (an index it built, documents
+    # it loaded); `finally` keeps it on pages that end with st.stop().
+    session_sidebar()

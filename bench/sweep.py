@@ -27,7 +27,7 @@ from core import model
 from core.chunking import ChunkConfig, split_corpus
 from core.documents import Document
 from core.embedding import default_embedder
-from core.evaluation import evaluate, rescore
+from core.evaluation import evaluate
 from core.retrieval import RetrievalConfig, Retriever
 from core.sweep import SweepGrid, run_sweep
 

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from core import model
-from core.chunking import MAX_SIZE, MIN_SIZE, SPLITTERS, ChunkConfig
+from core.chunking import MIN_SIZE, SPLITTERS, ChunkConfig
 from core.plots.chunks import length_histogram
 from core.render import chunk_map_html
 from ui import state

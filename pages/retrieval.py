@@ -1,7 +1,6 @@
 """Index & Retrieval: build the local index, ask, and inspect every retrieved chunk."""
 from __future__ import annotations
 
-import html
 import time
 
 import streamlit as st
@@ -10,35 +9,22 @@ from core import model
 from core.evaluation import load_questions
 from core.prompt import build_prompt
 from core.render import highlight_html
-from core.retrieval import MAX_K, METHODS, RetrievalConfig, Retriever
+from core.retrieval import MAX_K, METHODS, RetrievalConfig
 from ui import state
-from ui.resources import MODEL_KEY, SAMPLE_DIR, embedder
+from ui.indexing import build_index
+from ui.resources import SAMPLE_DIR
 from ui.widgets import need_documents
 
 st.title("Index & Retrieval")
 if not need_documents("index and query them"):
     st.stop()
 
-chunks = state.chunks()
-built = state.built_index(MODEL_KEY)
+# The index always follows the current chunks; the vector cache makes a rebuild of unchanged
+# chunks cheap, so there is no reason to make the user press a button.
+built = build_index()
 if built is None:
-    # The index always follows the current chunks; the vector cache makes a rebuild of
-    # unchanged chunks cheap, so there is no reason to make the user press a button.
-    emb = embedder()
-    bar = st.progress(0.0, text=f"Embedding {len(chunks):,} chunks...")
-    started = time.perf_counter()
-    try:
-        retriever = Retriever.build(
-            chunks, embedder=emb, progress=lambda done, total: bar.progress(done / total, text=f"Embedding chunks: {done:,} / {total:,}")
-        )
-    except Exception as exc:
-        bar.empty()
-        st.error(f"Building the index failed: {exc}")
-        st.stop()
-    built = state.BuiltIndex(state.index_key(MODEL_KEY), retriever, time.perf_counter() - started, emb.last_misses)
-    state.store_index(built)
-    bar.empty()
-
+    st.stop()
+chunks = built.retriever.chunks
 r = built.retriever
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Vectors", f"{r.index.size:,}")

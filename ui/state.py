@@ -22,7 +22,7 @@ CHUNK_CACHE = "_chunks"            # (key, list[Chunk]) for the current document
 RETRIEVAL_K = "retrieval_k"        # int, mirrors RETRIEVAL_CONFIG.k for the cost page
 RETRIEVER = "_retriever"           # BuiltIndex for the current chunks, or absent
 LAST_QUERY = "last_query"          # str
-EVAL_SUMMARY = "eval_summary"      # EvalSummary of the latest evaluation run, or absent
+EVAL_SUMMARY = "eval_summary"      # {"label": str, "hit@K": float, ...} of the latest run, for the report
 DECISION_ANSWERS = "decision_answers"  # dict[str, str] question id -> answer, for the report
 COST_INPUTS = "cost_inputs"        # the cost page's current inputs, for the report
 
