@@ -401,3 +401,17 @@ def test_an_edited_template_survives_switching_to_extractive_and_back(monkeypatc
     at.selectbox(key="answer_provider").set_value("extractive").run()
     at.selectbox(key="answer_provider").set_value("fake").run()
     assert at.text_area(key="answer_template").value == "Be brief.\n{context}\nQ: {question}"
+
+
+def test_a_configured_provider_is_preselected_but_nothing_is_sent_before_a_click(monkeypatch):
+    statuses = _fake_status(monkeypatch)
+    calls = []
+
+    def model():
+        calls.append(1)
+        return GenericFakeChatModel(messages=iter(["x [1]."]))
+
+    at, _ = _app(monkeypatch, statuses=statuses, chat_model=model)
+    at.run()
+    assert at.selectbox(key="answer_provider").value == "fake"
+    assert calls == [] and any("Extractive answer" in c.value for c in at.caption)

@@ -211,7 +211,10 @@ def render_answer(query: str, hits: Sequence[Hit], retriever: Retriever) -> froz
     statuses = providers.discover(environ=os.environ, secrets=_secrets(), ollama_models=_ollama_models())
     available = {s.spec.name: s for s in statuses if s.available}
     options = [EXTRACTIVE, *available]
-    if st.session_state.get(PROVIDER_KEY) not in options:
+    if PROVIDER_KEY not in st.session_state:
+        # Offer the LLM first when one is configured (it still waits for a click: it costs money).
+        st.session_state[PROVIDER_KEY] = options[1] if len(options) > 1 else EXTRACTIVE
+    elif st.session_state[PROVIDER_KEY] not in options:
         st.session_state[PROVIDER_KEY] = EXTRACTIVE  # a provider that went away falls back, no crash
     c1, c2, c3 = st.columns([2, 2, 1])
     provider = c1.selectbox(
@@ -267,6 +270,9 @@ def render_answer(query: str, hits: Sequence[Hit], retriever: Retriever) -> froz
             generated = stored
         elif stored is not None:
             st.caption("The question, hits or settings changed since the last generated answer: generate again.")
+        else:
+            st.caption(f"Press **Generate answer** to ask {status.spec.label}; until then the free extractive "
+                       "answer is shown.")
 
     if generated is not None:
         cited = _show_generated(generated, ranks, extractive, extractive_grounding, query, hits, retriever)
