@@ -81,7 +81,9 @@ def test_evaluate_current_settings_shows_metrics_and_stores_the_summary(app_test
     assert shown["hit@5"] >= shown["MRR@5"] > 0.2  # the real model finds most sample answers
 
     summary = at.session_state["eval_summary"]
-    assert summary["label"] == "recursive 200/40 tokens, hybrid top-5"
+    from core.chunking import ChunkConfig
+
+    assert summary["label"] == f"{ChunkConfig().label()}, hybrid top-5"
     assert {k: round(v, 3) for k, v in summary.items() if k != "label"} == shown
 
     drill = table_with(at, "best rank (full ranking)")
