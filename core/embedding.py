@@ -44,7 +44,7 @@ class SentenceTransformerEmbedder:
     hit@5 on the sample questions).
     """
 
-    batch_size = 32
+    batch_size = 32  # texts per progress step
 
     def __init__(self, *, backend: str = "torch") -> None:
         if backend not in BACKENDS:
@@ -56,8 +56,14 @@ class SentenceTransformerEmbedder:
         self.dimensions = model.DIMENSIONS
         self._model = SentenceTransformer(str(model.model_path()), device="cpu")
         self._model.max_seq_length = model.MAX_TOKENS
+        # Texts per forward pass. Dynamic int8 quantisation scales activations per batch tensor,
+        # so a text's vector would depend on its batch-mates (cosine ~0.99 between batchings):
+        # one text per pass keeps vectors deterministic, so cached, fresh and query vectors
+        # agree; it costs nothing measurable here, since sorted batches of one carry no padding.
+        self.encode_batch = 32
         if backend == "torch-int8":
             self._model = _quantise_int8(self._model)
+            self.encode_batch = 1
 
     def embed(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
         texts = list(texts)
@@ -70,7 +76,7 @@ class SentenceTransformerEmbedder:
             batch = order[lo : lo + self.batch_size]
             out[batch] = self._model.encode(
                 [texts[i] for i in batch],
-                batch_size=self.batch_size,
+                batch_size=self.encode_batch,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,

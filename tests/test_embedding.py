@@ -64,3 +64,12 @@ def test_int8_backend_stays_close_to_fp32(sample_docs):
     assert cosines.mean() > 0.97, cosines
     with pytest.raises(ValueError, match="Unknown backend"):
         SentenceTransformerEmbedder(backend="onnx")
+
+
+@pytest.mark.model
+def test_int8_vectors_do_not_depend_on_batch_mates(sample_docs):
+    embedder = SentenceTransformerEmbedder(backend="torch-int8")
+    texts = [d.text[i:i + 400] for d in sample_docs for i in (0, 800, 1600)]
+    together = embedder.embed(texts)
+    alone = embedder.embed(texts[:3])
+    assert np.allclose(together[:3], alone, atol=1e-5)
