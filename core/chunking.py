@@ -80,7 +80,7 @@ class Chunk:
 
     @property
     def truncated(self) -> bool:
-        return self.n_tokens > model.MAX_TOKENS
+        return self.n_tokens > model.TEXT_WINDOW
 
 
 def split(doc: Document, *, config: ChunkConfig) -> list[Chunk]:
@@ -135,24 +135,33 @@ def _splitter(config: ChunkConfig, *, size: int | None = None):
 def _locate(text: str, pieces: list[str], config: ChunkConfig, base: int = 0) -> list[tuple[int, int]]:
     """Offsets of splitter output in `text`.
 
-    Pieces come out in document order. A piece can repeat elsewhere (boilerplate, repeated
-    sentences), so we search only from where it can start: after the previous piece's start and
-    no earlier than the previous piece's end minus the largest overlap the splitter may carry.
-    A piece that is not a verbatim substring would be a splitter bug; we fail loudly rather
-    than report wrong offsets.
+    Pieces come out in document order, but text repeats (boilerplate, rules of dashes), so the
+    first occurrence is not always the right one. A piece starts no earlier than the previous
+    piece and no earlier than the previous piece's end minus the largest overlap the splitter
+    may carry; we search from there, and fall back to earlier positions only if that fails.
+    A piece that is nowhere verbatim would be a splitter bug: fail loudly, never guess.
     """
     spans: list[tuple[int, int]] = []
+    previous = ""
     for piece in pieces:
         if not piece:
             continue
-        cursor = 0
         if spans:
             prev_start, prev_end = spans[-1][0] - base, spans[-1][1] - base
-            cursor = max(prev_start + 1, prev_end - _overlap_chars(text[prev_start:prev_end], config))
-        at = text.find(piece, cursor)
+            bound = max(prev_start, prev_end - _overlap_chars(previous, config))
+            if piece == previous:
+                bound = max(bound, prev_start + 1)  # the same text again is a later copy
+            at = text.find(piece, bound)
+            if at < 0:
+                at = text.find(piece, prev_start)
+        else:
+            at = text.find(piece)
+        if at < 0:
+            at = text.find(piece)
         if at < 0:
             raise RuntimeError(f"Splitter output not found verbatim in the text: {piece[:60]!r}")
         spans.append((base + at, base + at + len(piece)))
+        previous = piece
     return spans
 
 

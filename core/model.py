@@ -18,6 +18,8 @@ MODEL_ID = "all-MiniLM-L6-v2"
 # The model's position embeddings allow 512, but sentence-transformers truncates its input at
 # 256 word pieces (max_seq_length): anything beyond is silently dropped when embedded.
 MAX_TOKENS = 256
+# Word pieces of a text that fit: the window less the [CLS] and [SEP] markers the model adds.
+TEXT_WINDOW = MAX_TOKENS - 2
 DIMENSIONS = 384
 
 

@@ -27,8 +27,7 @@ from core.embedding import Embedder, Progress
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 MAX_SENTENCE_CHARS = 800  # ~170 tokens: keeps each piece inside the model's window
-# Word pieces of text the model reads: its window less the [CLS] and [SEP] markers.
-TEXT_WINDOW = model.MAX_TOKENS - 2
+TEXT_WINDOW = model.TEXT_WINDOW
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

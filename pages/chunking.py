@@ -58,7 +58,8 @@ if stats.n_truncated:
     st.warning(
         f"{stats.n_truncated} of {stats.n_chunks} chunks ({share:.0%}) are longer than the model's "
         f"{model.MAX_TOKENS}-token window. The embedding model ignores everything after the first "
-        f"{model.MAX_TOKENS} tokens of each, so dense retrieval cannot see their tail (BM25 still can). "
+        f"{model.TEXT_WINDOW} tokens of each (the window holds two marker tokens too), so dense retrieval "
+        "cannot see their tail (BM25 still can). "
         "Use a smaller chunk size to avoid it."
     )
 

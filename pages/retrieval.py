@@ -11,6 +11,7 @@ from core.prompt import build_prompt
 from core.render import highlight_html
 from core.retrieval import MAX_K, METHODS, RetrievalConfig
 from ui import state
+from ui.answer import current_template, hit_anchor, mark_cited, render_answer
 from ui.indexing import build_index
 from ui.resources import SAMPLE_DIR
 from ui.widgets import need_documents
@@ -76,10 +77,12 @@ st.caption(f"{len(hits)} hits in {elapsed_ms:.0f} ms")
 if not hits:
     st.warning("Nothing matched: BM25 found none of the question's terms. Try dense or hybrid.")
 
-docs = state.documents()
+badges = {}
 for hit in hits:
     c = hit.chunk
     with st.container(border=True, key=f"hit_{hit.rank}"):
+        hit_anchor(hit.rank)  # the target of the answer's [n] links
+        badges[hit.rank] = st.empty()  # filled with a "cited" badge once the answer exists
         where = f"page {c.page} · " if c.page else ""
         section = f" · {c.section}" if c.section else ""
         st.markdown(f"**#{hit.rank}** · `{c.doc}` · {where}chars {c.start:,}-{c.end:,} · chunk {c.index}{section}")
@@ -89,11 +92,14 @@ for hit in hits:
         s3.metric("BM25", f"{hit.lexical:.2f}", help=f"rank {hit.lexical_rank or '—'}")
         st.caption("Why here: " + hit.why(config.rrf_k))
         if c.truncated:
-            st.caption(f":orange[This chunk has {c.n_tokens} tokens: the model embedded only the first {model.MAX_TOKENS}.]")
+            st.caption(f":orange[This chunk has {c.n_tokens} tokens: the model embedded only the first {model.TEXT_WINDOW}.]")
         st.html(f'<div style="white-space:pre-wrap;font-size:0.9rem">{highlight_html(c.text, query)}</div>')
 
+cited = render_answer(query, hits, r)
+mark_cited(badges, cited)
+
 st.subheader("Prompt preview")
-prompt = build_prompt(query, hits)
+prompt = build_prompt(query, hits, template=current_template())
 stats = state.chunk_stats()
 st.markdown(
     f"The top-{k} chunks make a context of **{prompt.context_tokens:,} tokens**; the whole prompt is "

@@ -82,7 +82,7 @@ def test_sentence_chunks_end_at_sentence_boundaries():
 
 def test_truncation_is_flagged_past_the_model_window():
     chunks = split(DOC, config=ChunkConfig(size=600, overlap=0, splitter="tokens"))
-    assert any(c.truncated for c in chunks) == any(c.n_tokens > model.MAX_TOKENS for c in chunks)
+    assert [c.truncated for c in chunks] == [c.n_tokens > model.TEXT_WINDOW for c in chunks]
     long_doc = Document(name="l.txt", text="word " * 400, kind="text")
     assert split(long_doc, config=ChunkConfig(size=300, overlap=0, splitter="tokens"))[0].truncated
 
