@@ -140,3 +140,14 @@ def test_real_model_finds_paraphrased_questions(real_embedder, sample_docs):
     # A chunk's own text is its nearest neighbour.
     hits = r.search(chunks[7].text, config=RetrievalConfig(method="dense", k=1))
     assert hits[0].chunk == chunks[7] and hits[0].dense > 0.99
+
+
+def test_langchain_adapter_returns_documents_with_offsets(retriever):
+    from core.langchain_retriever import ExplorerRetriever
+
+    lc = ExplorerRetriever(retriever=retriever, config=RetrievalConfig(method="bm25", k=2))
+    docs = lc.invoke("LF-413 storage")
+    assert len(docs) == 2
+    top = docs[0]
+    assert top.page_content == TEXTS[3] and top.metadata["source"] == "d.txt"
+    assert (top.metadata["start_index"], top.metadata["rank"]) == (300, 1)
