@@ -1,0 +1,300 @@
+"""Load test on loopback: N browser sessions asking questions at once; prints JSON.
+
+    python -m bench.load_test --sessions 10 --seconds 60          # starts its own server
+    python -m bench.load_test --url http://127.0.0.1:8501 ...     # or drives a running one
+
+Each session is a Playwright page (its own browser context, so its own Streamlit session) in one
+Debian Chromium. Every session loads the samples, opens Index & Retrieval, then asks the sample
+questions in turn until the time is up. A query's latency is the time from pressing Enter in the
+question box to the app being idle again with hit cards on screen, as a user would wait for it.
+
+The server and browser helpers here are shared with bench/restart.py and tests/e2e/conftest.py,
+so the benchmark and the browser tests start the app the same way.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+APP = "[data-testid='stApp']"
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+# True when the script has finished its run and no element is left over from an earlier run.
+IDLE_JS = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+    && !document.querySelector("[data-stale='true']");
+}"""
+MODEL_SPINNER_TEXT = "Loading the embedding model"
+
+
+class RunTracker:
+    """Counts the script runs of one page's Streamlit session, read off its websocket.
+
+    Every finished run sends a `script_finished` ForwardMsg. Waiting for the count to grow is
+    the exact signal that the run an action caused is over; the DOM's idle flag alone cannot
+    tell "not started yet" from "already done".
+    """
+
+    DONE = (0, 3)  # FINISHED_SUCCESSFULLY, FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+
+    def __init__(self, page) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        self._msg = ForwardMsg
+        self.finished = 0
+        self.sessions = 0  # new_session messages: one per script run started
+        page.on("websocket", self._on_websocket)
+
+    def _on_websocket(self, ws) -> None:
+        if ws.url.endswith("/_stcore/stream"):
+            ws.on("framereceived", self._on_frame)
+
+    def _on_frame(self, payload) -> None:
+        if isinstance(payload, str):
+            return
+        msg = self._msg()
+        try:
+            msg.ParseFromString(payload)
+        except Exception:
+            return
+        kind = msg.WhichOneof("type")
+        if kind == "new_session":
+            self.sessions += 1
+        elif kind == "script_finished" and msg.script_finished in self.DONE:
+            self.finished += 1
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class StreamlitServer:
+    """`streamlit run app.py` on 127.0.0.1 and a free port, with its own vector cache directory."""
+
+    def __init__(self, *, cache_dir: Path | str, log_path: Path | str | None = None, env: dict | None = None) -> None:
+        self.cache_dir = Path(cache_dir)
+        self.log_path = Path(log_path) if log_path else Path(tempfile.mkdtemp(prefix="rag-server-log-")) / "server.log"
+        self.extra_env = env or {}
+        self.proc: subprocess.Popen | None = None
+        self.port = 0
+        self.url = ""
+
+    def start(self, timeout: float = 120) -> "StreamlitServer":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, RAG_EXPLORER_CACHE=str(self.cache_dir), **self.extra_env)
+        last_error = ""
+        for _attempt in range(3):  # the free port can be taken between choosing and binding it
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+            log = open(self.log_path, "ab")
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+                 "--server.port", str(self.port), "--server.headless", "true"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+            log.close()
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                try:
+                    with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            return self
+                except OSError:
+                    time.sleep(0.3)
+            last_error = f"exit code {self.proc.poll()}" if self.proc.poll() is not None else f"no answer in {timeout:.0f} s"
+            self.stop()
+        raise RuntimeError(f"streamlit did not start ({last_error}); see {self.log_path}")
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        # The server is its own process group (start_new_session): end exactly that group.
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def __enter__(self) -> "StreamlitServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def sample_questions() -> list[str]:
+    from core.evaluation import load_questions
+
+    qs = load_questions((ROOT / "sample_docs" / "questions.jsonl").read_bytes(), "questions.jsonl")
+    return [q.question for q in qs.questions]
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))  # ceil
+    return ordered[int(rank) - 1]
+
+
+# ----------------------------------------------------------------------------------------------
+# The load test itself: Playwright's async API, so every session waits concurrently.
+
+
+async def _wait_run(page, runs: RunTracker, before: int, timeout_s: float) -> None:
+    """Wait for a run finishing after `before` runs, then for the page to show its result."""
+    deadline = time.monotonic() + timeout_s
+    while runs.finished <= before:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no script run finished within {timeout_s:.0f} s")
+        await asyncio.sleep(0.01)
+    await page.wait_for_function(IDLE_JS, timeout=timeout_s * 1000)
+
+
+async def _act(page, runs: RunTracker, action, timeout_s: float = 300) -> None:
+    before = runs.finished
+    await action()
+    await _wait_run(page, runs, before, timeout_s)
+
+
+async def _setup_session(browser, url: str):
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    runs = RunTracker(page)
+    await page.goto(url)
+    await _wait_run(page, runs, 0, 120)
+    await _act(page, runs, lambda: page.locator(".st-key-home_load_samples button").click())
+    nav = page.locator("[data-testid='stSidebarNav']").get_by_role("link", name="Index & Retrieval", exact=True)
+    await _act(page, runs, lambda: nav.click())
+    await page.locator(".st-key-query input").wait_for(timeout=60_000)
+    return context, page, runs
+
+
+async def _session_loop(page, runs: RunTracker, questions: list[str], offset: int, deadline: float,
+                        latencies: list, errors: list) -> None:
+    box = page.locator(".st-key-query input")
+    i = offset
+    while time.monotonic() < deadline:
+        question = questions[i % len(questions)]
+        i += 1
+        try:
+            await box.fill(question)
+            before = runs.finished
+            started = time.perf_counter()
+            await box.press("Enter")
+            await _wait_run(page, runs, before, 120)
+            await page.locator(".st-key-hit_1").wait_for(timeout=30_000)
+            elapsed = (time.perf_counter() - started) * 1000
+            if await page.locator("[data-testid='stException']").count():
+                errors.append(f"exception shown after {question!r}")
+            else:
+                latencies.append(elapsed)
+        except Exception as exc:  # record and go on: one slow answer must not end the run
+            errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+
+
+async def run_load(url: str, *, sessions: int, seconds: float) -> dict:
+    from playwright.async_api import async_playwright
+
+    questions = sample_questions()
+    latencies: list[float] = []
+    errors: list[str] = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        setup_started = time.monotonic()
+        # The first session loads the model and fills the vector cache alone; the others then
+        # start together and find both warm, so the measured window is about queries.
+        first = await _setup_session(browser, url)
+        rest = await asyncio.gather(*(_setup_session(browser, url) for _ in range(sessions - 1)), return_exceptions=True)
+        opened = [first] + [r for r in rest if not isinstance(r, BaseException)]
+        errors += [f"session setup: {type(r).__name__}: {str(r).splitlines()[0][:200]}" for r in rest if isinstance(r, BaseException)]
+        setup_seconds = time.monotonic() - setup_started
+        started = time.monotonic()
+        deadline = started + seconds
+        await asyncio.gather(*(
+            _session_loop(page, runs, questions, n * 3, deadline, latencies, errors)
+            for n, (_, page, runs) in enumerate(opened)
+        ))
+        wall = time.monotonic() - started
+        for context, _, _ in opened:
+            await context.close()
+        await browser.close()
+    return {
+        "url": url,
+        "sessions": sessions,
+        "sessions_opened": len(opened),
+        "seconds": seconds,
+        "wall_seconds": round(wall, 1),
+        "setup_seconds": round(setup_seconds, 1),
+        "queries": len(latencies),
+        "errors": len(errors),
+        "error_samples": errors[:5],
+        "queries_per_second": round(len(latencies) / wall, 2) if wall else 0.0,
+        "latency_ms": {
+            "p50": round(percentile(latencies, 50), 1) if latencies else None,
+            "p95": round(percentile(latencies, 95), 1) if latencies else None,
+            "mean": round(statistics.fmean(latencies), 1) if latencies else None,
+            "max": round(max(latencies), 1) if latencies else None,
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--url", help="drive this running app instead of starting one")
+    ap.add_argument("--sessions", type=int, default=10)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--cache-dir", help="vector cache of the started server (default: a fresh temp dir)")
+    args = ap.parse_args(argv)
+    if args.sessions < 1 or args.seconds <= 0:
+        ap.error("--sessions must be >= 1 and --seconds > 0")
+    if not CHROMIUM.exists():
+        print(json.dumps({"error": f"{CHROMIUM} not found: run scripts/install-test-deps.sh"}))
+        return 2
+    if args.url:
+        result = asyncio.run(run_load(args.url.rstrip("/"), sessions=args.sessions, seconds=args.seconds))
+    else:
+        with tempfile.TemporaryDirectory(prefix="rag-load-") as tmp:
+            cache = Path(args.cache_dir) if args.cache_dir else Path(tmp) / "cache"
+            with StreamlitServer(cache_dir=cache, log_path=Path(tmp) / "server.log") as server:
+                result = asyncio.run(run_load(server.url, sessions=args.sessions, seconds=args.seconds))
+                result["server_log_tail"] = server.log_text().strip().splitlines()[-5:] if result["errors"] else []
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
