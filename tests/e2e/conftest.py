@@ -65,10 +65,12 @@ def browser():
 class App:
     """One user's browser session on the app, with the few verbs the tests need."""
 
-    def __init__(self, browser, url: str, name: str) -> None:
+    def __init__(self, browser, url: str, name: str, init_scripts: tuple[str, ...] = ()) -> None:
         self.url = url
         self.name = name
         self.context = browser.new_context(viewport={"width": 1400, "height": 1400})
+        for script in init_scripts:
+            self.context.add_init_script(script)
         self.page = self.context.new_page()
         self.page.set_default_timeout(30_000)
         self.runs = RunTracker(self.page)
@@ -213,8 +215,8 @@ def new_app(browser, server, request):
     """Factory of user sessions; each is closed after the test."""
     opened: list[App] = []
 
-    def make(name: str | None = None) -> App:
-        app = App(browser, server.url, name or request.node.name)
+    def make(name: str | None = None, *, init_scripts: tuple[str, ...] = ()) -> App:
+        app = App(browser, server.url, name or request.node.name, init_scripts)
         opened.append(app)
         return app.open()
 
