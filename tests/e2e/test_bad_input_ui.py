@@ -63,7 +63,8 @@ def test_markup_in_documents_and_names_shows_as_text_everywhere(app):
     assert app.page.get_by_role("heading", name="Loaded documents (3)").count() == 1
     preview = app.key("preview_doc")  # the preview shows notes.md first
     assert preview.count() == 1
-    assert XSS_LITERAL in app.page.locator("textarea").first.input_value()
+    preview_text = app.page.locator("[class*='st-key-preview_text_'] textarea")
+    assert XSS_LITERAL in preview_text.input_value()
     assert app.page.evaluate(NO_INJECTED_ELEMENTS) == 0
     app.assert_clean()
 
