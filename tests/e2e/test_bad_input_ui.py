@@ -129,3 +129,41 @@ def test_a_question_set_with_broken_lines_is_reported_line_by_line(app):
     app.assert_clean()
     app.nav("Documents")
     assert app.page.get_by_role("heading", name="Loaded documents (8)").count() == 1
+
+
+MARKDOWN_TRAP = (
+    "# Account help\n\n"
+    "## [Reset your password](https://evil.example/reset) ![pixel](https://tracker.example/p.png)\n\n"
+    "To reset a password, open Settings and choose Security, then Reset password. "
+    "Reset links expire after one hour.\n"
+)
+NO_FOREIGN_LINKS = ("() => document.querySelectorAll("
+                    "\"a[href*='evil.example'], img[src*='tracker.example'], img[src*='evil.example']\").length")
+
+
+def test_markdown_syntax_in_a_file_name_stays_text_in_messages(app):
+    """A file name is data: written into an upload message it must not become a live link."""
+    app.nav("Documents")
+    app.upload([_file("[support](https:evil.example).txt", b"", "text/plain")])  # empty: the name goes into the error
+    assert any("the file is empty" in e for e in app.alerts("Error")), app.alerts()
+    assert app.page.evaluate(NO_FOREIGN_LINKS) == 0, "a file name was rendered as markdown on the Documents page"
+    app.assert_clean()
+
+
+def test_markdown_syntax_in_section_headers_stays_text_in_hit_cards(app):
+    """Section headers come from the document: a link or image written in one must not become a
+    live link or a remote image (a tracking pixel) in a hit card."""
+    app.nav("Documents")
+    app.upload([_file("account_help.md", MARKDOWN_TRAP.encode(), "text/markdown")])
+    app.nav("Chunking")
+    app.key("chunk_splitter").click()
+    app.act(app.page.get_by_role("option", name="markdown", exact=False).first.click)
+    app.nav("Index & Retrieval")
+    app.ask("How do I reset my password?")
+    cards = app.hit_cards()
+    assert cards.count() > 0
+    assert "Reset your password" in "\n".join(cards.all_inner_texts())
+    app.shot("markdown-in-sections")
+    assert app.page.evaluate(NO_FOREIGN_LINKS) == 0, (
+        "a section header from the document was rendered as markdown in a hit card (live link / remote image)")
+    app.assert_clean()
