@@ -41,7 +41,7 @@ def test_samples_then_chunk_size_changes_the_chunks_then_query_shows_hits(app):
     assert cards.count() == 5  # default top-5
     first = cards.first.inner_text()
     assert "#1" in first and "chars" in first
-    assert app.page.get_by_text("Prompt preview").count() == 1
+    assert app.page.get_by_role("heading", name="Prompt preview").count() == 1
     app.shot("retrieval")
     app.assert_clean()
 
