@@ -24,9 +24,5 @@ PAGES = {
 
 nav = st.navigation(PAGES)
 
-try:
-    nav.run()
-finally:
-    # Drawn after the page so it reports what the page just did (an index it built, documents
-    # it loaded); `finally` keeps it on pages that end with st.stop().
-    session_sidebar()
+session_sidebar()  # before the page; it redraws itself when the page changes the session
+nav.run()

@@ -7,6 +7,7 @@ import streamlit as st
 from core import model
 from core.documents import SUPPORTED_EXTENSIONS, load_many
 from ui import state
+from ui.text import md
 from ui.widgets import load_samples
 
 MESSAGES = "_upload_messages"  # (level, text) pairs kept across reruns so nothing flashes away
@@ -43,11 +44,11 @@ if c1.button("Load sample documents", key="docs_load_samples", type="primary"):
         load_samples()
     st.session_state[MESSAGES] = [("success", "Loaded the sample documents.")]
 if c2.button("Remove all", key="docs_remove_all", disabled=not state.documents()):
-    state.documents().clear()
+    state.clear_documents()
     st.session_state[MESSAGES] = [("info", "Removed all documents.")]
 
 for level, text in st.session_state.get(MESSAGES, []):
-    getattr(st, level)(text)
+    getattr(st, level)(md(text))  # messages carry file names: never let them become markup
 
 docs = state.documents()
 if not docs:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from dataclasses import asdict, replace
 from typing import Any, Callable, Sequence
@@ -36,6 +35,7 @@ from core.sweep import SweepGrid, SweepRow, run_sweep
 from ui import state
 from ui.indexing import ReportingEmbedder, build_index, build_retriever
 from ui.resources import MODEL_KEY, SAMPLE_DIR, embedder
+from ui.text import code, md
 from ui.widgets import need_documents
 
 # Session keys owned by this page (underscored: not widgets).
@@ -69,20 +69,6 @@ QUESTION_FORMAT = (
 )
 # Inline, mid-sentence text: these are the characters that can start formatting, links, HTML,
 # maths or Streamlit's :colour[...] directives there ("." or "-" only matter at a line start).
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|<>$~:])")
-
-
-def md(text: str) -> str:
-    """User text made inert inside st.markdown (no links, colours or formatting from documents)."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
-
-
-def code(text: str) -> str:
-    """User text as inline code: markdown is not interpreted inside, only a backtick could end it."""
-    safe = text.replace("`", "'")
-    return f"`{safe}`"
-
-
 def choose(where: Any, label: str, options: Sequence, *, key: str, default: Any = None,
            format_func: Callable[[Any], str] = str, **kwargs: Any) -> Any:
     """A selectbox whose remembered value is dropped when it is no longer among the options."""

@@ -13,6 +13,7 @@ from core.retrieval import MAX_K, METHODS, RetrievalConfig
 from ui import state
 from ui.answer import current_template, hit_anchor, mark_cited, render_answer
 from ui.indexing import build_index
+from ui.text import code, md
 from ui.resources import SAMPLE_DIR
 from ui.widgets import need_documents
 
@@ -84,8 +85,8 @@ for hit in hits:
         hit_anchor(hit.rank)  # the target of the answer's [n] links
         badges[hit.rank] = st.empty()  # filled with a "cited" badge once the answer exists
         where = f"page {c.page} · " if c.page else ""
-        section = f" · {c.section}" if c.section else ""
-        st.markdown(f"**#{hit.rank}** · `{c.doc}` · {where}chars {c.start:,}-{c.end:,} · chunk {c.index}{section}")
+        section = f" · {md(c.section)}" if c.section else ""  # headers come from the document
+        st.markdown(f"**#{hit.rank}** · {code(c.doc)} · {where}chars {c.start:,}-{c.end:,} · chunk {c.index}{section}")
         s1, s2, s3 = st.columns(3)
         s1.metric({"hybrid": "RRF score", "dense": "Cosine", "bm25": "BM25"}[hit.method], f"{hit.score:.4f}")
         s2.metric("Dense (cosine)", f"{hit.dense:.3f}", help=f"rank {hit.dense_rank or '>' + str(config.candidates)}")

@@ -27,6 +27,20 @@ DECISION_ANSWERS = "decision_answers"  # dict[str, str] question id -> answer, f
 COST_INPUTS = "cost_inputs"        # the cost page's current inputs, for the report
 
 
+_LISTENER = "_on_change"
+
+
+def on_change(callback) -> None:
+    """Register this run's callback for state changes (the sidebar redraws itself with it)."""
+    st.session_state[_LISTENER] = callback
+
+
+def _changed() -> None:
+    callback = st.session_state.get(_LISTENER)
+    if callback is not None:
+        callback()
+
+
 def documents() -> dict[str, Document]:
     return st.session_state.setdefault(DOCUMENTS, {})
 
@@ -37,11 +51,19 @@ def add_documents(docs: list[Document]) -> list[str]:
     replaced = [d.name for d in docs if d.name in current]
     for doc in docs:
         current[doc.name] = doc
+    if docs:
+        _changed()
     return replaced
 
 
 def remove_document(name: str) -> None:
-    documents().pop(name, None)
+    if documents().pop(name, None) is not None:
+        _changed()
+
+
+def clear_documents() -> None:
+    documents().clear()
+    _changed()
 
 
 def chunk_config() -> ChunkConfig:
@@ -49,7 +71,10 @@ def chunk_config() -> ChunkConfig:
 
 
 def set_chunk_config(config: ChunkConfig) -> None:
+    changed = st.session_state.get(CHUNK_CONFIG) != config
     st.session_state[CHUNK_CONFIG] = config
+    if changed:
+        _changed()
 
 
 def corpus_key() -> tuple[str, ...]:
@@ -109,8 +134,11 @@ def retrieval_config() -> RetrievalConfig:
 
 
 def set_retrieval_config(config: RetrievalConfig) -> None:
+    changed = st.session_state.get(RETRIEVAL_CONFIG) != config
     st.session_state[RETRIEVAL_CONFIG] = config
     st.session_state[RETRIEVAL_K] = config.k
+    if changed:
+        _changed()
 
 
 @dataclass(frozen=True)
@@ -138,3 +166,4 @@ def index_is_stale(model_id: str) -> bool:
 
 def store_index(built: BuiltIndex) -> None:
     st.session_state[RETRIEVER] = built
+    _changed()

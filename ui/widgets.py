@@ -6,11 +6,32 @@ import streamlit as st
 from core import model
 from ui import state
 from ui.resources import MODEL_KEY, SAMPLE_DIR
+from ui.text import md
+
+
+_SLOT = "_sidebar_slot"
 
 
 def session_sidebar() -> None:
-    """What this session holds, on every page."""
-    with st.sidebar:
+    """What this session holds, on every page.
+
+    Drawn before the page (a page that calls st.stop() ends the script, so nothing after it
+    could draw) into a slot that is redrawn whenever the page changes the session's state.
+    """
+    slot = st.sidebar.empty()
+    st.session_state[_SLOT] = slot
+    state.on_change(_redraw_sidebar)
+    _draw_sidebar(slot)
+
+
+def _redraw_sidebar() -> None:
+    slot = st.session_state.get(_SLOT)
+    if slot is not None:
+        _draw_sidebar(slot)
+
+
+def _draw_sidebar(slot) -> None:
+    with slot.container():
         st.caption("THIS SESSION")
         docs = state.documents()
         st.markdown(f"**Documents:** {len(docs)}")
@@ -33,7 +54,7 @@ def load_samples() -> None:
     report = load_directory(SAMPLE_DIR)
     state.add_documents(list(report.documents))
     for _, message in report.errors:
-        st.error(message)
+        st.error(md(message))
 
 
 def need_documents(where: str) -> bool:
