@@ -11,8 +11,9 @@ import logging
 import os
 import sqlite3
 import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -123,11 +124,18 @@ class VectorCache:
     def key(model_id: str, text: str) -> str:
         return hashlib.sha256(f"{model_id}\x00{text}".encode("utf-8")).hexdigest()
 
-    def _connect(self) -> sqlite3.Connection:
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """One short-lived connection: committed on success, always closed (sqlite3's own context
+        manager commits but leaves closing to the garbage collector)."""
         conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER, vec BLOB)")
-        return conn
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER, vec BLOB)")
+            with conn:
+                yield conn
+        finally:
+            conn.close()
 
     def _open_checked(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
