@@ -6,6 +6,7 @@ restarts, and a different model or backend can never reuse another's vectors.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import os
@@ -65,6 +66,19 @@ class SentenceTransformerEmbedder:
         if backend == "torch-int8":
             self._model = _quantise_int8(self._model)
             self.encode_batch = 1
+
+    def batched(self) -> "SentenceTransformerEmbedder":
+        """A twin sharing this model that encodes 32 texts per pass, for bulk work on short texts.
+
+        For int8 that doubles throughput on sentences (147 -> 310/s here) at the price of the
+        batch-mate effect above, so it gets its own model_id: the cache never mixes the two.
+        """
+        if self.encode_batch == 32:
+            return self
+        twin = copy.copy(self)
+        twin.encode_batch = 32
+        twin.model_id = f"{self.model_id}+batched"
+        return twin
 
     def embed(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
         texts = list(texts)
@@ -211,6 +225,11 @@ class CachedEmbedder:
         self.dimensions = inner.dimensions
         self.last_hits = 0
         self.last_misses = 0
+
+    def bulk(self) -> "CachedEmbedder":
+        """The throughput variant of this embedder (see SentenceTransformerEmbedder.batched)."""
+        batched = getattr(self.inner, "batched", None)
+        return CachedEmbedder(batched(), self.cache) if batched else self
 
     def embed(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
         texts = list(texts)

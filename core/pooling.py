@@ -52,7 +52,11 @@ def _cap(text: str, lo: int, hi: int) -> Iterable[tuple[int, int]]:
 
 
 class SentenceBank:
-    """Every sentence of a corpus with its vector, embedded once (and cached on disk)."""
+    """Every sentence of a corpus with its vector, embedded once (and cached on disk).
+
+    Sentences are many and short, so they go through the embedder's bulk (batched) variant when
+    it has one: pooled vectors are an approximation already, and batching doubles throughput.
+    """
 
     def __init__(self, docs: Sequence[Document], *, embedder: Embedder, progress: Progress | None = None) -> None:
         self.spans: dict[str, list[tuple[int, int]]] = {}
@@ -64,7 +68,8 @@ class SentenceBank:
             self.offset[doc.name] = len(texts)
             texts.extend(doc.text[s:e] for s, e in spans)
         self.starts = {name: [s for s, _ in spans] for name, spans in self.spans.items()}
-        self.vectors = embedder.embed(texts, progress=progress)
+        bulk = getattr(embedder, "bulk", None)
+        self.vectors = (bulk() if bulk else embedder).embed(texts, progress=progress)
         self.dimensions = embedder.dimensions
 
     def __len__(self) -> int:

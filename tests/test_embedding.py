@@ -73,3 +73,17 @@ def test_int8_vectors_do_not_depend_on_batch_mates(sample_docs):
     together = embedder.embed(texts)
     alone = embedder.embed(texts[:3])
     assert np.allclose(together[:3], alone, atol=1e-5)
+
+
+@pytest.mark.model
+def test_bulk_variant_shares_the_model_but_not_the_cache_entries(tmp_path):
+    from core.embedding import default_embedder
+
+    exact = default_embedder(backend="torch-int8", cache_dir=tmp_path)
+    bulk = exact.bulk()
+    assert bulk.inner._model is exact.inner._model and bulk.cache is exact.cache
+    assert bulk.model_id != exact.model_id and bulk.inner.encode_batch == 32 and exact.inner.encode_batch == 1
+    texts = ["Refunds take thirty days.", "Backups run nightly at 02:00 UTC."]
+    a, b = exact.embed(texts), bulk.embed(texts)
+    assert (a * b).sum(axis=1).min() > 0.97
+    assert len(exact.cache) == 4  # each variant stored under its own key
