@@ -43,24 +43,39 @@ def tokenizer():
     return AutoTokenizer.from_pretrained(str(model_path()), model_max_length=10**9)
 
 
+@lru_cache(maxsize=1)
+def _fast():
+    """The Rust tokenizer behind the transformers wrapper: the same word pieces without the
+    wrapper's per-call overhead (half the time of a token-unit chunking went there). A copy, with
+    the truncation to 128 and padding its tokenizer.json ships with switched off."""
+    from tokenizers import Tokenizer
+
+    fast = Tokenizer.from_str(tokenizer().backend_tokenizer.to_str())
+    fast.no_truncation()
+    fast.no_padding()
+    return fast
+
+
+@lru_cache(maxsize=65536)
 def count_tokens(text: str) -> int:
-    """Word pieces the model sees for `text`, without the [CLS]/[SEP] markers."""
+    """Word pieces the model sees for `text`, without the [CLS]/[SEP] markers.
+
+    Cached: LangChain's splitters measure the same pieces again while merging them.
+    """
     if not text:
         return 0
-    return len(tokenizer()(text, add_special_tokens=False)["input_ids"])
+    return len(_fast().encode(text, add_special_tokens=False).ids)
 
 
 def count_tokens_batch(texts: list[str]) -> list[int]:
     """Like count_tokens for many texts in one tokenizer call (much faster)."""
     if not texts:
         return []
-    ids = tokenizer()(list(texts), add_special_tokens=False)["input_ids"]
-    return [len(x) for x in ids]
+    return [len(e.ids) for e in _fast().encode_batch(list(texts), add_special_tokens=False)]
 
 
 def token_spans(text: str) -> list[tuple[int, int]]:
     """Character span of every word piece of `text`, in order."""
     if not text:
         return []
-    enc = tokenizer()(text, add_special_tokens=False, return_offsets_mapping=True)
-    return [tuple(span) for span in enc["offset_mapping"]]
+    return [tuple(span) for span in _fast().encode(text, add_special_tokens=False).offsets]
