@@ -44,10 +44,10 @@ def test_slider_change_rechunks_and_bad_overlap_is_refused(app_test):
     at.switch_page("pages/chunking.py").run()
     assert not at.exception
     before = int(metrics(at)["Chunks"].replace(",", ""))
-    at.slider(key="chunk_size").set_value(100).run()
+    at.slider(key="chunk_size").set_value(60).run()
     after = int(metrics(at)["Chunks"].replace(",", ""))
     assert after > before
-    at.slider(key="chunk_overlap").set_value(150).run()
+    at.slider(key="chunk_overlap").set_value(90).run()
     assert any("must be smaller than the chunk size" in e.value for e in at.error)
     assert int(metrics(at)["Chunks"].replace(",", "")) == after  # the last valid setting stays
     at.slider(key="chunk_size").set_value(600).run()
