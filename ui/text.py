@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-# A colon matters only where it opens a directive or shortcode (":red[", ":smile:"), so "name: text"
-# keeps its plain colon.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|<>$~!]|:(?=[\w-]))")
+# A colon matters only where it opens a directive or shortcode (":red[", ":smile:") or a URL
+# ("https://"), so "name: text" keeps its plain colon.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|<>$~!]|:(?=[\w/-]))")
 # GitHub-flavoured markdown links bare URLs, www. names and e-mail addresses by themselves;
 # a zero-width space at these points breaks the pattern without changing what a person reads.
 _AUTOLINK = re.compile(r"(?<=://)|(?<=\bwww)(?=\.)|(?<=@)", re.IGNORECASE)

@@ -6,7 +6,10 @@ created from it, no script run, no dialog.
 """
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.test_bad_input import (
     XSS_HTML,
@@ -64,7 +67,8 @@ def test_markup_in_documents_and_names_shows_as_text_everywhere(app):
     preview = app.key("preview_doc")  # the preview shows notes.md first
     assert preview.count() == 1
     preview_text = app.page.locator("[class*='st-key-preview_text_'] textarea")
-    assert XSS_LITERAL in preview_text.input_value()
+    # The text area may be filled a moment after the run ends: wait for it rather than race it.
+    expect(preview_text).to_have_value(re.compile(re.escape(XSS_LITERAL)), timeout=15_000)
     assert app.page.evaluate(NO_INJECTED_ELEMENTS) == 0
     app.assert_clean()
 

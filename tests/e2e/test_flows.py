@@ -26,10 +26,10 @@ def test_samples_then_chunk_size_changes_the_chunks_then_query_shows_hits(app):
     before = _int(app.metric("Chunks"))
     assert before > 0
     initial = app.slider_value("chunk_size")
-    size = app.slider_keys("chunk_size", "PageDown")  # a tenth of the range smaller, by keyboard
-    assert size < initial
+    size = app.slider_keys("chunk_size", "PageUp")  # a tenth of the range larger, by keyboard
+    assert size > initial
     after = _int(app.metric("Chunks"))
-    assert after > before, f"chunk size {size} should give more chunks than {before}, got {after}"
+    assert after < before, f"chunk size {size} should give fewer chunks than {before}, got {after}"
     assert app.chart_drawn("length_hist")
     app.shot("chunking")
     app.assert_clean()
@@ -150,6 +150,6 @@ def test_sidebar_is_current_right_after_an_upload_and_a_slider_change(app):
     assert app.page.get_by_role("heading", name="Loaded documents (1)").count() == 1
     assert "Documents: 1" in app.sidebar()
     app.nav("Chunking")
-    size = app.slider_keys("chunk_size", "PageDown")
+    size = app.slider_keys("chunk_size", "PageUp")
     overlap = app.slider_value("chunk_overlap")
     assert f"recursive {size}/{overlap} tokens" in app.sidebar()

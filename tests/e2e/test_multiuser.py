@@ -74,9 +74,9 @@ def test_two_users_at_once_see_only_their_own_documents_settings_and_results(new
     a = new_app("user-a", init_scripts=(SPINNER_WATCH_JS,))
     b = new_app("user-b", init_scripts=(SPINNER_WATCH_JS,))
 
-    # A: the samples, a smaller chunk size. B: one uploaded file, default chunking.
+    # A: the samples, a larger chunk size. B: one uploaded file, default chunking.
     a.load_samples()
-    size_a = a.slider_keys("chunk_size", "PageDown")
+    size_a = a.slider_keys("chunk_size", "PageUp")
     overlap_a = a.slider_value("chunk_overlap")
     b.nav("Documents")
     b.upload([str(SAMPLES / "release_notes.html")])
