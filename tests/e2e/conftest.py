@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from bench.load_test import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, RunTracker, StreamlitServer
 
@@ -114,6 +115,20 @@ class App:
 
     def key(self, key: str):
         return self.page.locator(f".st-key-{key}")
+
+    def choose(self, key: str, option: str) -> None:
+        """Pick `option` in the selectbox `key`. The dropdown sometimes ignores a click that lands
+        while the page is still settling, so open it until its options show (at most 3 tries)."""
+        box = self.key(key).get_by_role("combobox")
+        choice = self.page.get_by_role("option", name=option, exact=False).first
+        for _ in range(3):
+            box.click()
+            try:
+                choice.wait_for(timeout=5_000)
+                break
+            except PlaywrightTimeoutError:
+                continue
+        self.act(choice.click)
 
     def load_samples(self) -> None:
         """The Home page's button: loads the samples and moves on to Chunking."""
