@@ -71,8 +71,9 @@ def load_questions(data: bytes, name: str) -> QuestionSet:
     suffix = Path(name).suffix.lower()
     if suffix == ".csv":
         return _load_csv(text)
-    stripped = text.lstrip()
-    if suffix == ".json" or stripped.startswith("{") and '"data"' in stripped[:2000] and "\n{" not in stripped[:2000]:
+    if suffix == ".json" or text.lstrip().startswith("{"):
+        # A whole-file JSON object with "data" is SQuAD; JSONL fails to parse as one document
+        # (at its second line) and falls through to line-by-line reading.
         try:
             obj = json.loads(text)
         except json.JSONDecodeError:
