@@ -32,7 +32,7 @@ t0 = time.perf_counter()
 from pathlib import Path
 from core.chunking import ChunkConfig, split_corpus
 from core.documents import load_directory
-from core.embedding import default_embedder
+from core.embedding import default_embedder, for_bulk
 from core.retrieval import Retriever
 from ui.resources import BACKEND
 emb = default_embedder(backend=BACKEND, cache_dir=Path(sys.argv[1]))
@@ -41,8 +41,8 @@ chunks = split_corpus(load_directory(Path(sys.argv[2])).documents, config=ChunkC
 t2 = time.perf_counter()
 Retriever.build(chunks, embedder=emb)
 t3 = time.perf_counter()
-print(json.dumps({"backend": BACKEND, "chunks": len(chunks), "embedded": emb.last_misses,
-                  "from_cache": emb.last_hits, "startup_s": round(t1 - t0, 3),
+print(json.dumps({"backend": BACKEND, "chunks": len(chunks), "embedded": for_bulk(emb).last_misses,
+                  "from_cache": for_bulk(emb).last_hits, "startup_s": round(t1 - t0, 3),
                   "index_s": round(t3 - t2, 4), "cache_rebuilds": emb.cache.rebuilds}))
 """
 

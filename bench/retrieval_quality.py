@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bench._common import add_corpus_args, load_corpus
 from core.chunking import ChunkConfig, split_corpus
-from core.embedding import default_embedder
+from core.embedding import default_embedder, for_bulk
 from core.evaluation import evaluate
 from core.pooling import SentenceBank
 from core.retrieval import METHODS, RetrievalConfig, Retriever
@@ -42,7 +42,7 @@ def main() -> None:
         if args.mode == "pooled":
             vectors = SentenceBank(docs, embedder=embedder).pooled(chunks)
         else:
-            vectors = embedder.embed([c.text for c in chunks])
+            vectors = for_bulk(embedder).embed([c.text for c in chunks])
         retriever = Retriever(chunks, vectors, embedder)
         index_s = time.perf_counter() - started
         by_name = {d.name: d for d in docs}

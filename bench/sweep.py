@@ -88,7 +88,7 @@ def main() -> None:
         for row in ranked[: args.confirm]:
             config = row.chunk_config()
             chunks = split_corpus(docs, config=config)
-            retriever = Retriever(chunks, embedder.embed([c.text for c in chunks]), embedder)
+            retriever = Retriever.build(chunks, embedder=embedder)
             exact = evaluate(retriever, qs.questions, by_name, config=RetrievalConfig(method=args.method, k=k_ref),
                              drill_down=False).summary
             confirmed.append({"chunking": config.label(), f"pooled_hit@{k_ref}": round(row.hit, 4),

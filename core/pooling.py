@@ -23,7 +23,7 @@ import numpy as np
 from core import model
 from core.chunking import Chunk
 from core.documents import Document
-from core.embedding import Embedder, Progress
+from core.embedding import Embedder, Progress, for_bulk
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 MAX_SENTENCE_CHARS = 800  # ~170 tokens: keeps each piece inside the model's window
@@ -54,8 +54,8 @@ def _cap(text: str, lo: int, hi: int) -> Iterable[tuple[int, int]]:
 class SentenceBank:
     """Every sentence of a corpus with its vector, embedded once (and cached on disk).
 
-    Sentences are many and short, so they go through the embedder's bulk (batched) variant when
-    it has one: pooled vectors are an approximation already, and batching doubles throughput.
+    Sentences are many and short, so they go through the embedder's bulk (batched) variant, as
+    chunks do when an index is built.
     """
 
     def __init__(self, docs: Sequence[Document], *, embedder: Embedder, progress: Progress | None = None) -> None:
@@ -68,8 +68,7 @@ class SentenceBank:
             self.offset[doc.name] = len(texts)
             texts.extend(doc.text[s:e] for s, e in spans)
         self.starts = {name: [s for s, _ in spans] for name, spans in self.spans.items()}
-        bulk = getattr(embedder, "bulk", None)
-        self.vectors = (bulk() if bulk else embedder).embed(texts, progress=progress)
+        self.vectors = for_bulk(embedder).embed(texts, progress=progress)
         self.dimensions = embedder.dimensions
 
     def __len__(self) -> int:

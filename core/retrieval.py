@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from core.chunking import Chunk
-from core.embedding import Embedder, Progress
+from core.embedding import Embedder, Progress, for_bulk
 from core.index import VectorIndex
 from core.lexical import BM25
 
@@ -96,7 +96,8 @@ class Retriever:
     def build(
         cls, chunks: Sequence[Chunk], *, embedder: Embedder, progress: Progress | None = None
     ) -> "Retriever":
-        vectors = embedder.embed([c.text for c in chunks], progress=progress)
+        # A corpus goes through the throughput variant; queries through the embedder itself.
+        vectors = for_bulk(embedder).embed([c.text for c in chunks], progress=progress)
         return cls(chunks, vectors, embedder)
 
     def position(self, chunk: Chunk) -> int:

@@ -14,7 +14,7 @@ from typing import Callable, Mapping, Sequence
 
 from core.chunking import ChunkConfig, split_corpus
 from core.documents import Document
-from core.embedding import Embedder
+from core.embedding import Embedder, for_bulk
 from core.evaluation import Question, evaluate, rescore
 from core.pooling import SentenceBank
 from core.retrieval import METHODS, RetrievalConfig, Retriever
@@ -129,7 +129,7 @@ def run_sweep(
             progress(n, len(configs), config.label())
         t = time.perf_counter()
         chunks = split_corpus(docs, config=config)
-        vectors = bank.pooled(chunks) if mode == "pooled" else embedder.embed([c.text for c in chunks])
+        vectors = bank.pooled(chunks) if mode == "pooled" else for_bulk(embedder).embed([c.text for c in chunks])
         retriever = Retriever(chunks, vectors, embedder)
         index_s = time.perf_counter() - t
         new: list[SweepRow] = []

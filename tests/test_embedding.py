@@ -87,3 +87,4 @@ def test_bulk_variant_shares_the_model_but_not_the_cache_entries(tmp_path):
     a, b = exact.embed(texts), bulk.embed(texts)
     assert (a * b).sum(axis=1).min() > 0.97
     assert len(exact.cache) == 4  # each variant stored under its own key
+    assert exact.bulk() is bulk  # one twin, so its hit/miss counts can be read after a build

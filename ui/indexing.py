@@ -14,7 +14,7 @@ import streamlit as st
 
 from core.chunking import ChunkConfig, split_corpus
 from core.documents import Document
-from core.embedding import Embedder, Progress
+from core.embedding import Embedder, Progress, for_bulk
 from core.retrieval import Retriever
 from ui import state
 from ui.resources import MODEL_KEY, embedder
@@ -42,7 +42,8 @@ def build_index() -> state.BuiltIndex | None:
         bar.empty()
         st.error(f"Building the index failed: {exc}")
         return None
-    built = state.BuiltIndex(state.index_key(MODEL_KEY), retriever, time.perf_counter() - started, emb.last_misses)
+    built = state.BuiltIndex(state.index_key(MODEL_KEY), retriever, time.perf_counter() - started,
+                             for_bulk(emb).last_misses)
     state.store_index(built)
     bar.empty()
     return built
@@ -74,6 +75,10 @@ class ReportingEmbedder:
         self.dimensions = inner.dimensions
         self._report = report
         self._min = min_texts
+
+    def bulk(self) -> "ReportingEmbedder":
+        """The inner embedder's throughput variant, still reporting progress."""
+        return ReportingEmbedder(for_bulk(self.inner), self._report, min_texts=self._min)
 
     def embed(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
         def both(done: int, total: int) -> None:
