@@ -11,7 +11,7 @@ from core.embedding import DEFAULT_CACHE_DIR, CachedEmbedder, default_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "sample_docs"
-# int8 by default: 1.6x fp32 (1.56x LangChain's indexing) here, identical hit@5 on the samples
+# int8 by default: 1.52x LangChain's indexing here, sample hit@5 within a question of fp32's
 # (bench/indexing.py); RAG_EXPLORER_BACKEND=torch selects full fp32.
 BACKEND = os.environ.get("RAG_EXPLORER_BACKEND", "torch-int8")
 # The id the embedder will have, known without loading the model (index staleness checks).
