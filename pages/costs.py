@@ -8,11 +8,12 @@ from core import prices, report
 from core.costs import LIMITS, CostInputs, compare, usd
 from core.plots.costs import cumulative_figure, volume_figure
 from ui import state
+from ui.report import COST_SOURCES, report_button
 
 PREFIX = "cost_"              # widget keys: cost_<CostInputs field>
 SAVED = "costs_saved"         # widget values, kept across page visits (widget state is not)
 ORIGIN = "costs_origin"       # field -> (value, source) as last set by a default or a preset
-SOURCES = "costs_sources"     # field -> where the current value came from (shown, and in the report)
+SOURCES = COST_SOURCES        # field -> where the current value came from (shown, and in the report)
 AUTO = "costs_auto"           # values last taken from the user's chunking and retrieval settings
 OTHER_WIDGETS = ("cost_model_preset", "cost_embedding_preset", "cost_vector_db_preset", "cost_count_engineering")
 ENGINEERING = ("hourly_rate", "rag_build_hours", "rag_maintain_hours", "ft_build_hours", "ft_maintain_hours")
@@ -323,25 +324,5 @@ with st.expander("Claims worth testing here"):
         "watch the cumulative chart."
     )
 
-stats = state.chunk_stats()
-cfg = state.chunk_config()
-metrics, metrics_label = report.split_metrics(st.session_state.get(state.EVAL_SUMMARY))
-report_args = dict(
-    chunking=report.ChunkSummary(cfg.label()) if stats is None else report.ChunkSummary(
-        cfg.label(), stats.n_chunks, stats.mean_tokens, stats.max_tokens, stats.n_truncated),
-    metrics=metrics,
-    metrics_label=metrics_label,
-    answers=dict(st.session_state.get(state.DECISION_ANSWERS, {})),
-    cost_inputs=inputs,
-    cost_sources=sources,
-)
-st.download_button(
-    "Download the stakeholder report (HTML)",
-    # Built only on click: the file embeds plotly.js (a few MB), too heavy to rebuild on every rerun.
-    data=lambda: report.build_report(**report_args),
-    file_name="rag_explorer_report.html",
-    mime="text/html",
-    key="cost_report",
-    icon=":material/download:",
-    help="One self-contained file: chunk settings, retrieval metrics, decision answers and these costs.",
-)
+report_button(key="cost_report", cost_inputs=inputs, cost_sources=sources,
+              help="One self-contained file: chunk settings, retrieval metrics, decision answers and these costs.")

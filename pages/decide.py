@@ -4,9 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import decision, report
-from core.costs import CostInputs
+from core import decision
 from ui import state
+from ui.report import report_button
 
 APPROACH_ICON = {decision.RAG: ":material/search:", decision.FINE_TUNING: ":material/model_training:",
                  decision.HYBRID: ":material/join_inner:", decision.NOT_YET: ":material/hourglass_top:"}
@@ -27,24 +27,6 @@ def clear_answers() -> None:
     for q in decision.QUESTIONS:
         st.session_state[widget_key(q.id)] = None
     st.session_state[state.DECISION_ANSWERS] = {}
-
-
-def report_inputs() -> dict:
-    """Everything the report needs, read now: the download callable runs outside this script run."""
-    stats = state.chunk_stats()
-    cfg = state.chunk_config()
-    chunking = report.ChunkSummary(cfg.label()) if stats is None else report.ChunkSummary(
-        cfg.label(), stats.n_chunks, stats.mean_tokens, stats.max_tokens, stats.n_truncated)
-    metrics, label = report.split_metrics(st.session_state.get(state.EVAL_SUMMARY))
-    cost_inputs = st.session_state.get(state.COST_INPUTS)
-    return dict(
-        chunking=chunking,
-        metrics=metrics,
-        metrics_label=label,
-        answers=dict(st.session_state.get(state.DECISION_ANSWERS, {})),
-        cost_inputs=cost_inputs if isinstance(cost_inputs, CostInputs) else None,
-        cost_sources=dict(st.session_state.get("costs_sources", {})),
-    )
 
 
 st.title("Decide: RAG, fine-tuning, or both?")
@@ -120,15 +102,6 @@ c2.markdown("**Where fine-tuning fits best**\n\n"
             + "\n".join(f"- {u}" for u in decision.USE_CASES[decision.FINE_TUNING]))
 
 st.divider()
-inputs = report_inputs()
-st.download_button(
-    "Download the stakeholder report (HTML)",
-    data=lambda: report.build_report(**inputs),
-    file_name="rag_explorer_report.html",
-    mime="text/html",
-    key="decide_report",
-    icon=":material/download:",
-    help="One self-contained file: chunk settings, retrieval metrics, these answers and the cost comparison.",
-)
-if inputs["cost_inputs"] is None:
+if not report_button(key="decide_report",
+                     help="One self-contained file: chunk settings, retrieval metrics, these answers and the cost comparison."):
     st.caption("The Costs page has not been opened yet, so the report uses its default inputs.")

@@ -65,7 +65,6 @@ if samples:
         st.session_state["query"] = pick
         st.session_state["_last_pick"] = pick
 query = st.text_input("Question", key="query", placeholder="e.g. How long are backups kept on the Team plan?")
-state.put(state.LAST_QUERY, query)
 
 if not query.strip():
     st.info("Type a question to see which chunks come back.")

@@ -6,7 +6,6 @@ model and other read-only resources are shared across sessions (see ui/resources
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import streamlit as st
 
@@ -21,7 +20,6 @@ RETRIEVAL_CONFIG = "retrieval_config"  # core.retrieval.RetrievalConfig
 CHUNK_CACHE = "_chunks"            # (key, list[Chunk]) for the current documents + config
 RETRIEVAL_K = "retrieval_k"        # int, mirrors RETRIEVAL_CONFIG.k for the cost page
 RETRIEVER = "_retriever"           # BuiltIndex for the current chunks, or absent
-LAST_QUERY = "last_query"          # str
 EVAL_SUMMARY = "eval_summary"      # {"label": str, "hit@K": float, ...} of the latest run, for the report
 DECISION_ANSWERS = "decision_answers"  # dict[str, str] question id -> answer, for the report
 COST_INPUTS = "cost_inputs"        # the cost page's current inputs, for the report
@@ -119,14 +117,6 @@ def chunk_stats() -> ChunkStats | None:
         max_tokens=max(counts),
         n_truncated=sum(1 for c in cs if c.truncated),
     )
-
-
-def get(key: str, default: Any = None) -> Any:
-    return st.session_state.get(key, default)
-
-
-def put(key: str, value: Any) -> None:
-    st.session_state[key] = value
 
 
 def retrieval_config() -> RetrievalConfig:
