@@ -43,7 +43,8 @@ _SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s+)")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+•>|]|#{1,6}\s|\d{1,3}[.)]\s)")
 _WORD = re.compile(r"[A-Za-z0-9]")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
-_CITATION = re.compile(r"\[(\d+(?:\s*(?:[,;]|[-–])\s*\d+)*)\]")
+# A citation marker: [1], [1, 3], [1-3]. Public so core.render links exactly what is parsed here.
+CITATION = re.compile(r"\[(\d+(?:\s*(?:[,;]|[-–])\s*\d+)*)\]")
 _SPACE = re.compile(r"\s+")
 # A printed line this long that ends without punctuation was wrapped by the PDF or text layout.
 _WRAPPED_LINE = 60
@@ -352,7 +353,7 @@ MAX_CITATION = 100  # retrieval returns at most 50 passages: "[2023]" is a year,
 def parse_citations(text: str) -> tuple[int, ...]:
     """Passage numbers cited in `text`, in order, each once: [1], [1, 3], [2][4], [1-3]."""
     out: list[int] = []
-    for m in _CITATION.finditer(text):
+    for m in CITATION.finditer(text):
         for part in re.split(r"\s*[,;]\s*", m.group(1)):
             bounds = [int(x) for x in re.split(r"\s*[-–]\s*", part)]
             if len(bounds) == 2 and bounds[0] <= bounds[1] <= MAX_CITATION:
@@ -363,7 +364,7 @@ def parse_citations(text: str) -> tuple[int, ...]:
 
 
 def strip_citations(text: str) -> str:
-    return clean(_CITATION.sub("", text)).replace(" .", ".").replace(" ,", ",")
+    return clean(CITATION.sub("", text)).replace(" .", ".").replace(" ,", ",")
 
 
 def parse_answer(text: str, hits: Sequence[Hit], *, seconds: float = 0.0) -> Answer:

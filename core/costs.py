@@ -21,9 +21,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
-PER_MTOK = 1_000_000
+from core.prices import PER_MTOK  # every USD token price in the app is per this many tokens
+
 VOLUME_RANGE = (1_000, 100_000_000)  # queries per month covered by the volume analysis
 
+# The approach ids: core.decision's verdicts use these too, so one id means one approach everywhere.
 RAG = "rag"
 FINE_TUNING = "fine_tuning"
 HYBRID = "hybrid"

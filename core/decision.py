@@ -12,9 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+# core.costs owns the approach ids, so a verdict names the same approach the Costs page prices.
+from core.costs import FINE_TUNING, HYBRID, RAG
+# The examples rule of thumb is the readiness check's, so Q5 and that page quote the same numbers.
+from core.finetune import GOOD_EXAMPLES, MIN_EXAMPLES
+
+# Figures the questions, rules and comparison quote: each is stated here once.
+LATENCY_LIMIT_MS = 300             # Q4's hard limit
+RETRIEVAL_LATENCY = "50-200 ms"    # what a retrieval step typically adds
+EXAMPLES = f"{MIN_EXAMPLES}-{GOOD_EXAMPLES}"  # clean labelled examples a first training run needs
+
 # Where an option points.
-TO_RAG = "rag"
-TO_FINE_TUNING = "fine_tuning"
+TO_RAG = RAG
+TO_FINE_TUNING = FINE_TUNING
 TO_BOTH = "both"            # a need only the combination covers
 NEUTRAL = "neutral"         # no preference either way
 STOP_RAG = "stop_rag"       # settles the question on its own: RAG, nothing else asked
@@ -22,10 +32,7 @@ NEEDS_DATA = "needs_data"   # fine-tuning is not possible yet
 DATA_OK = "data_ok"         # fine-tuning is possible
 POINTS = (TO_RAG, TO_FINE_TUNING, TO_BOTH, NEUTRAL, STOP_RAG, NEEDS_DATA, DATA_OK)
 
-# Outcomes.
-RAG = "rag"
-FINE_TUNING = "fine_tuning"
-HYBRID = "hybrid"
+# Outcomes: the three approaches (RAG, FINE_TUNING, HYBRID, from core.costs) and one more.
 NOT_YET = "not_yet"
 
 
@@ -117,14 +124,14 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         id="latency",
         number=4,
-        text="Is a response time under 300 ms a hard requirement?",
+        text=f"Is a response time under {LATENCY_LIMIT_MS} ms a hard requirement?",
         help="Hard means the product fails without it (autocomplete, voice, inline classification), not "
              "merely that faster is nicer.",
-        short="4. Under 300 ms\nis a hard limit?",
+        short=f"4. Under {LATENCY_LIMIT_MS} ms\nis a hard limit?",
         options=(
-            Option("yes", "Yes, under 300 ms or the product fails", TO_FINE_TUNING,
+            Option("yes", f"Yes, under {LATENCY_LIMIT_MS} ms or the product fails", TO_FINE_TUNING,
                    "A fine-tuned model answers without a lookup first; retrieval typically adds "
-                   "50-200 ms before the model even starts."),
+                   f"{RETRIEVAL_LATENCY} before the model even starts."),
             Option("no", "No, a few hundred ms more is acceptable", NEUTRAL,
                    "The extra retrieval step is affordable, so latency does not count against RAG."),
         ),
@@ -132,10 +139,10 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         id="examples",
         number=5,
-        text="Do you have at least 50-100 high-quality, labelled examples of ideal answers?",
+        text=f"Do you have at least {EXAMPLES} high-quality, labelled examples of ideal answers?",
         help="Clean input/output pairs you would be happy to see the model imitate. Fifty careful "
              "examples beat thousands of noisy ones.",
-        short="5. 50-100 good\nlabelled examples?",
+        short=f"5. {EXAMPLES} good\nlabelled examples?",
         options=(
             Option("yes", "Yes, we have them (or can write them now)", DATA_OK,
                    "Enough clean examples exist to make a training run worth trying."),
@@ -182,14 +189,14 @@ OUTCOMES: dict[str, Outcome] = {
         "far as you can with careful prompts and retrieval, and collect examples as you go.",
         ("Write the wanted format and tone into the system prompt, with a few worked examples.",
          "Log real questions and corrected answers: they become the training set.",
-         "Come back to fine-tuning at 50-100 clean examples (check them on the readiness page)."),
+         f"Come back to fine-tuning at {EXAMPLES} clean examples (check them on the readiness page)."),
     ),
 }
 
 # The resolution rules, in the order they are tried. Shown on the page so the verdict is auditable.
 RULES: tuple[tuple[str, str], ...] = (
     ("stop", "Knowledge that changes more than monthly settles it: RAG."),
-    ("data_gate", "Anything pointing to fine-tuning without 50-100 clean examples: prompt engineering + "
+    ("data_gate", f"Anything pointing to fine-tuning without {EXAMPLES} clean examples: prompt engineering + "
                   "RAG first."),
     ("both", "The model lacks your facts and behaves wrongly: hybrid."),
     ("behaves_cites", "Behaviour needs fine-tuning but answers must cite sources: hybrid."),
@@ -299,7 +306,7 @@ def _conflicts(chosen: Mapping[str, str], outcome: str) -> tuple[Conflict, ...]:
         found.append(Conflict(
             tuple(pro_ft) + ("examples",),
             f"{_names(pro_ft)} point{'s' if len(pro_ft) == 1 else ''} to fine-tuning, but Q5 says there "
-            "are not yet 50-100 clean examples to train on.",
+            f"are not yet {EXAMPLES} clean examples to train on.",
             "The data gate wins: a model trained on too few or noisy examples usually gets worse. Start "
             "with prompt engineering and RAG, log real conversations, and revisit fine-tuning once the "
             "examples exist.",
@@ -324,8 +331,8 @@ def _conflicts(chosen: Mapping[str, str], outcome: str) -> tuple[Conflict, ...]:
         needs = [q for q in pro_rag if q != "latency"]
         found.append(Conflict(
             tuple(needs) + ("latency",),
-            f"Q4's hard sub-300 ms limit points to fine-tuning, but {_names(needs)} can only be met with "
-            "a retrieval step, which typically adds 50-200 ms.",
+            f"Q4's hard sub-{LATENCY_LIMIT_MS} ms limit points to fine-tuning, but {_names(needs)} can only be "
+            f"met with a retrieval step, which typically adds {RETRIEVAL_LATENCY}.",
             "Retrieval stays, because the answers are wrong without it; treat latency as a budget "
             "instead: keep the index in memory, retrieve fewer chunks, cache frequent questions and "
             "stream the answer. Measure end-to-end latency before committing.",
@@ -409,7 +416,8 @@ COMPARISON: tuple[ComparisonRow, ...] = (
                   "Shorter prompts, so usually cheaper per question"),
     ComparisonRow("Risk of made-up answers", "Lower: answers lean on the retrieved passages",
                   "Higher unless the training data is curated with care"),
-    ComparisonRow("Latency", "One extra lookup, roughly 50-200 ms", "No lookup before the model starts"),
+    ComparisonRow("Latency", f"One extra lookup, roughly {RETRIEVAL_LATENCY}",
+                  "No lookup before the model starts"),
     ComparisonRow("Explaining an answer", "Can show the exact chunks it used",
                   "Changes are spread through the weights; nothing to point at"),
     ComparisonRow("Strongest at", "Changing knowledge, question answering, search",

@@ -9,11 +9,16 @@ tiered and a literal 1M-token request would be billed at the long-prompt rate.
 Training prices and vector-database rates are not carried by any library: they live in the small
 table below, every row with its source and the date it was listed. Every number is only a starting
 value; the cost page lets the user overwrite it.
+
+The Answer section prices one generated answer from the same genai-prices data (`model_price`,
+`answer_cost`), with a short list of list prices behind it for models the data does not know.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+
+from core.providers import PROVIDERS, Usage
 
 PER_MTOK = 1_000_000
 _PROBE_TOKENS = 1_000  # small enough to stay in every model's base price tier
@@ -174,3 +179,45 @@ def embedding_price(preset_id: str) -> EmbeddingPrice:
         return EmbeddingPrice(preset_id, LOCAL_EMBEDDING.amount, LOCAL_EMBEDDING.source)
     price = token_price(ref[0], provider_id=ref[1])
     return EmbeddingPrice(preset_id, price.input_per_mtok, price.source)
+
+
+# --- per-answer prices (the Answer section) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    input_per_mtok: float
+    output_per_mtok: float
+    source: str
+
+
+# Used only when token_price cannot price a model (unknown to its data): list prices, USD / 1M.
+_FALLBACK_PRICES = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1-nano": (0.10, 0.40),
+    "claude-haiku-4-5": (1.00, 5.00),
+    "claude-sonnet-4-5": (3.00, 15.00),
+}
+
+
+def model_price(provider: str, model: str) -> ModelPrice | None:
+    """Per-1M-token prices for `model`; $0 for a local server; None when unknown."""
+    if PROVIDERS.get(provider) and PROVIDERS[provider].local:
+        return ModelPrice(0.0, 0.0, "local model: runs on your machine, compute not counted")
+    try:
+        p = token_price(model, provider_id=provider)
+        return ModelPrice(p.input_per_mtok, p.output_per_mtok, p.source)
+    except Exception:  # unknown model, or the price data unavailable
+        pass
+    if model in _FALLBACK_PRICES:
+        pin, pout = _FALLBACK_PRICES[model]
+        return ModelPrice(pin, pout, "built-in fallback list price (2025)")
+    return None
+
+
+def answer_cost(usage: Usage, price: ModelPrice | None) -> float | None:
+    if price is None:
+        return None
+    return (usage.input_tokens * price.input_per_mtok + usage.output_tokens * price.output_per_mtok) / PER_MTOK

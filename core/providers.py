@@ -11,6 +11,9 @@ never returned, stored in results, logged, or put into an error message (errors 
 Streaming is wrapped in `AnswerStream`, an iterator of text pieces for st.write_stream that never
 raises: a provider failure (bad key, rate limit, timeout, no network) ends the stream and is kept
 as a `ProviderError` with a message a person can act on, next to whatever text had arrived.
+
+What an answer costs is priced in core.prices (`model_price`, `answer_cost`); the optional
+LLM-judged faithfulness score lives in core.ragas_adapter.
 """
 from __future__ import annotations
 
@@ -359,73 +362,3 @@ def _text_of(chunk) -> str:
     if isinstance(content, list):  # Anthropic streams content blocks
         return "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
     return ""
-
-
-# --- prices ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ModelPrice:
-    input_per_mtok: float
-    output_per_mtok: float
-    source: str
-
-
-# Used only when core.prices cannot price a model (unknown to its data): list prices, USD / 1M.
-_FALLBACK_PRICES = {
-    "gpt-4o-mini": (0.15, 0.60),
-    "gpt-4o": (2.50, 10.00),
-    "gpt-4.1-mini": (0.40, 1.60),
-    "gpt-4.1-nano": (0.10, 0.40),
-    "claude-haiku-4-5": (1.00, 5.00),
-    "claude-sonnet-4-5": (3.00, 15.00),
-}
-
-
-def model_price(provider: str, model: str) -> ModelPrice | None:
-    """Per-1M-token prices for `model`; $0 for a local server; None when unknown."""
-    if PROVIDERS.get(provider) and PROVIDERS[provider].local:
-        return ModelPrice(0.0, 0.0, "local model: runs on your machine, compute not counted")
-    try:
-        from core.prices import token_price
-
-        p = token_price(model, provider_id=provider)
-        return ModelPrice(p.input_per_mtok, p.output_per_mtok, p.source)
-    except Exception:  # unknown model, or the price data unavailable
-        pass
-    if model in _FALLBACK_PRICES:
-        pin, pout = _FALLBACK_PRICES[model]
-        return ModelPrice(pin, pout, "built-in fallback list price (2025)")
-    return None
-
-
-def answer_cost(usage: Usage, price: ModelPrice | None) -> float | None:
-    if price is None:
-        return None
-    return (usage.input_tokens * price.input_per_mtok + usage.output_tokens * price.output_per_mtok) / 1_000_000
-
-
-# --- RAGAS (optional LLM-judged faithfulness) --------------------------------------------------
-
-
-def ragas_available() -> bool:
-    return integration_importable("ragas")
-
-
-def ragas_faithfulness(chat_model, *, question: str, answer: str, contexts: list[str]) -> float:
-    """RAGAS's faithfulness (an LLM judges each claim against the contexts), 0..1.
-
-    Costs extra provider calls. Raises RuntimeError with a clear message when the installed ragas
-    does not offer the API used here.
-    """
-    import asyncio
-
-    try:
-        from ragas import SingleTurnSample
-        from ragas.llms import LangchainLLMWrapper
-        from ragas.metrics import Faithfulness
-    except ImportError as exc:
-        raise RuntimeError(f"This version of ragas is not supported here ({exc}).") from exc
-    scorer = Faithfulness(llm=LangchainLLMWrapper(chat_model))
-    sample = SingleTurnSample(user_input=question, response=answer, retrieved_contexts=contexts)
-    return float(asyncio.run(scorer.single_turn_ascore(sample)))

@@ -1,7 +1,8 @@
-"""HTML views of document text: the chunk map and highlighted hits.
+"""HTML views of document text: the chunk map, highlighted hits, and answers with linked citations.
 
 Document text is data, never markup: every piece of it goes through html.escape before it is
-wrapped in our own tags, so a `<script>` in a document shows up as text.
+wrapped in our own tags, so a `<script>` in a document shows up as text. The same holds for an
+answer, whether quoted from the documents or written by a model that read them.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import html
 import re
 from typing import Sequence
 
+from core.answer import CITATION, Answer, Grounding, parse_citations
 from core.chunking import Chunk
 from core.lexical import tokenize
 
@@ -64,3 +66,60 @@ def highlight_html(text: str, query: str) -> str:
             pos = m.end()
     out.append(html.escape(text[pos:]))
     return "".join(out)
+
+
+# --- answers ------------------------------------------------------------------------------------
+
+
+def _link_citations(escaped: str, ranks: set[int]) -> str:
+    def one(n: int) -> str:
+        if n in ranks:
+            return f'<a href="#hit-{n}" class="answer-cite" title="jump to hit #{n}">[{n}]</a>'
+        return f'<span style="color:#b91c1c" title="no retrieved passage has this number">[{n}]</span>'
+
+    def repl(m: re.Match) -> str:
+        numbers = parse_citations(m.group(0))
+        return "".join(one(n) for n in numbers) if numbers else m.group(0)
+
+    return CITATION.sub(repl, escaped)
+
+
+def answer_html(answer: Answer, grounding: Grounding | None, ranks: set[int]) -> str:
+    """The answer as escaped HTML: citations linked to the hit cards, flagged sentences marked.
+
+    Answer text comes from documents or from a model that read them: it is data, escaped before
+    any markup of ours is added.
+    """
+    text = answer.text
+    flagged = {s.span: s for s in (grounding.sentences if grounding else ()) if s.flagged}
+    sources = {s.span: s for s in answer.sentences}
+    cuts = sorted({0, len(text), *(p for span in sources for p in span)})
+    parts = []
+    for lo, hi in zip(cuts, cuts[1:]):
+        segment = _link_citations(html.escape(text[lo:hi]), ranks)
+        span = (lo, hi)
+        if span in flagged:
+            s = flagged[span]
+            title = html.escape(f"Weakly supported ({s.reason}). Closest retrieved sentence: {s.best_source}")
+            parts.append(
+                f'<span style="text-decoration:underline wavy #d97706;background:#fef3c7" title="{title}">{segment}</span>'
+            )
+        elif span in sources and sources[span].doc:
+            s = sources[span]
+            title = html.escape(f"Quoted from {s.doc}, characters {s.start:,}-{s.end:,}")
+            parts.append(f'<span title="{title}">{segment}</span>')
+        else:
+            parts.append(segment)
+    body = "".join(parts)
+    if answer.kind == "extractive":
+        items = "".join(f"<li>{line}</li>" for line in body.split("\n"))
+        return f'<ul class="answer-text" style="margin:0;padding-left:1.2rem">{items}</ul>'
+    return f'<div class="answer-text" style="white-space:pre-wrap;line-height:1.6">{body}</div>'
+
+
+def cited_style(cited: frozenset[int]) -> str:
+    """A style rule outlining the cited hit cards (their containers carry st-key-hit_{rank})."""
+    if not cited:
+        return ""
+    selectors = ", ".join(f".st-key-hit_{int(r)}" for r in sorted(cited))
+    return f"<style>{selectors} {{ box-shadow: inset 4px 0 0 #16a34a; }}</style>"

@@ -20,17 +20,16 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk, ChatResult, ChatGeneration
 
 from core import providers
+from core.prices import answer_cost, model_price
 from core.providers import (
     AnswerStream,
     GenerationConfig,
     ProviderUnavailable,
     Usage,
-    answer_cost,
     build_chat_model,
     classify_error,
     discover,
     find_key,
-    model_price,
     probe_ollama,
 )
 
