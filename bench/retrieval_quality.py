@@ -43,7 +43,7 @@ def main() -> None:
             vectors = SentenceBank(docs, embedder=embedder).pooled(chunks)
         else:
             vectors = for_bulk(embedder).embed([c.text for c in chunks])
-        retriever = Retriever(chunks, vectors, embedder)
+        retriever = Retriever.from_vectors(chunks, vectors, embedder=embedder)
         index_s = time.perf_counter() - started
         by_name = {d.name: d for d in docs}
         methods = list(METHODS) if args.method == "all" else [args.method]

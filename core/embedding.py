@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import logging
-import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -24,7 +23,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (done, total)
 BACKENDS = ("torch", "torch-int8")
-DEFAULT_CACHE_DIR = Path(os.environ.get("RAG_EXPLORER_CACHE", Path.home() / ".cache" / "rag-explorer"))
 
 
 class Embedder(Protocol):
@@ -51,6 +49,7 @@ class SentenceTransformerEmbedder:
     def __init__(self, *, backend: str = "torch") -> None:
         if backend not in BACKENDS:
             raise ValueError(f"Unknown backend '{backend}'. Choose one of: {', '.join(BACKENDS)}.")
+        model.go_offline()
         from sentence_transformers import SentenceTransformer
 
         self.backend = backend
@@ -266,9 +265,13 @@ def for_bulk(embedder: Embedder) -> Embedder:
     return bulk() if bulk else embedder
 
 
-def default_embedder(*, backend: str = "torch-int8", cache_dir: Path = DEFAULT_CACHE_DIR) -> CachedEmbedder:
+def default_cache_dir() -> Path:
+    return Path.home() / ".cache" / "rag-explorer"
+
+
+def default_embedder(*, backend: str = "torch-int8", cache_dir: Path | str | None = None) -> CachedEmbedder:
     """The app's embedder: the bundled model behind the on-disk cache."""
-    cache_dir = Path(cache_dir)
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     return CachedEmbedder(
         SentenceTransformerEmbedder(backend=backend),
         VectorCache(cache_dir / "vectors.sqlite"),

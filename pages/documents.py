@@ -7,6 +7,7 @@ import streamlit as st
 from core import model
 from core.documents import SUPPORTED_EXTENSIONS, load_many
 from ui import state
+from ui.resources import settings
 from ui.text import md
 from ui.widgets import load_samples
 
@@ -16,9 +17,12 @@ SEEN = "_uploaded_file_ids"
 st.title("Documents")
 st.caption("Upload PDF, HTML, Markdown, plain text or DOCX. Each file is read independently: one bad file never stops the others.")
 
+limits = settings()
+state.keep_widget("max_file_mb", limits.max_file_mb)
 max_mb = st.number_input(
-    "Size limit per file (MB)", min_value=1, max_value=200, value=25, step=1, key="max_file_mb",
-    help="Files above this are refused with a message. The server's upload limit is set in .streamlit/config.toml.",
+    "Size limit per file (MB)", min_value=1, max_value=limits.server_upload_mb, step=1, key="max_file_mb",
+    help=f"Files above this are refused with a message. The server accepts at most {limits.server_upload_mb} MB "
+         "per file (.streamlit/config.toml); RAG_EXPLORER_MAX_FILE_MB sets this field's default.",
 )
 uploads = st.file_uploader(
     "Add documents", type=[e.lstrip(".") for e in SUPPORTED_EXTENSIONS], accept_multiple_files=True, key="uploader"

@@ -5,7 +5,6 @@ import streamlit as st
 
 from core import model
 from ui import state
-from ui.resources import MODEL_KEY
 from ui.widgets import load_samples
 
 st.title("RAG Explorer")
@@ -59,5 +58,5 @@ m1, m2, m3, m4 = st.columns(4)
 m1.metric("Documents loaded", len(docs))
 m2.metric("Chunking", state.chunk_config().label())
 m3.metric("Chunks", stats.n_chunks if stats else 0)
-built = state.built_index(MODEL_KEY)
-m4.metric("Index", f"{built.retriever.index.size} vectors" if built else ("out of date" if state.index_is_stale(MODEL_KEY) else "not built"))
+built = state.built_index()
+m4.metric("Index", f"{built.retriever.store.size} vectors" if built else ("out of date" if state.index_is_stale() else "not built"))

@@ -9,6 +9,7 @@ import streamlit as st
 from core import finetune, prices
 from core.costs import training_run_cost, usd
 from core.plots.finetune import length_histogram
+from ui import state
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_docs" / "training" / "support_assistant.jsonl"
 DATA = "ft_data"  # (file name, bytes) of the file being checked; survives page visits
@@ -22,7 +23,7 @@ def analyse(data: bytes) -> finetune.Analysis:
 
 def send_to_costs(values: dict[str, float], source: str) -> None:
     # The Costs page applies this on its next run, after its own defaults, and labels the source.
-    st.session_state["costs_pending"] = {"values": values, "source": source}
+    state.send_costs(state.PendingCosts(values, source))
 
 
 def load_sample() -> None:
@@ -118,5 +119,5 @@ c1.button("Use these numbers on the Costs page", key="ft_send_to_costs", on_clic
     values={"training_tokens": max(1, train_tokens), "epochs": int(epochs), "training_per_mtok": rate.amount},
     source=f"Fine-tuning readiness page ({name}, {len(split.train):,} training examples)",
 ))
-if "costs_pending" in st.session_state:
+if state.has_pending_costs():
     c2.success("Sent: the Costs page will use these training tokens, epochs and price.", icon=":material/check:")

@@ -9,7 +9,7 @@ from core import model
 from core.evaluation import load_questions
 from core.prompt import build_prompt
 from core.render import highlight_html
-from core.retrieval import MAX_K, METHODS, RetrievalConfig
+from core.retrieval import MAX_K, METHODS, RetrievalConfig, scored_evidence
 from ui import state
 from ui.answer import current_template, hit_anchor, mark_cited, render_answer
 from ui.indexing import build_index
@@ -28,33 +28,34 @@ if built is None:
     st.stop()
 chunks = built.retriever.chunks
 r = built.retriever
+facts = r.store.facts()
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Vectors", f"{r.index.size:,}")
-m2.metric("Dimensions", r.index.dimensions)
+m1.metric("Vectors", f"{facts.size:,}")
+m2.metric("Dimensions", facts.dimensions)
 m3.metric("Build time", f"{built.seconds:.2f} s")
-m4.metric("Embedded now / from cache", f"{built.embedded:,} / {r.index.size - built.embedded:,}")
+m4.metric("Embedded now / from cache", f"{built.embedded:,} / {facts.size - built.embedded:,}")
+held = f", {facts.memory_bytes / 1024:.0f} KB in memory" if facts.memory_bytes is not None else ""
 st.caption(
-    f"FAISS flat inner-product index over L2-normalised {model.MODEL_ID} vectors (inner product = cosine), "
-    f"{r.index.memory_bytes / 1024:.0f} KB; BM25 over the same {len(chunks):,} chunks ({state.chunk_config().label()})."
+    f"{facts.kind} over L2-normalised {model.MODEL_ID} vectors (inner product = cosine){held}; "
+    f"BM25 over the same {len(chunks):,} chunks ({state.chunk_config().label()})."
 )
 
 st.subheader("Ask")
 current = state.retrieval_config()
 for key, value in (("retrieval_method", current.method), ("retrieval_k_slider", current.k),
                    ("retrieval_mmr", current.mmr), ("retrieval_mmr_lambda", current.mmr_lambda)):
-    st.session_state.setdefault(key, value)
+    state.keep_widget(key, value)
+if st.session_state["retrieval_method"] not in METHODS:  # a method that is no longer registered
+    st.session_state["retrieval_method"] = RetrievalConfig().method
 c1, c2, c3 = st.columns([2, 2, 2])
-method = c1.radio("Method", list(METHODS), key="retrieval_method", horizontal=True, help="\n\n".join(METHODS.values()))
+method = c1.radio("Method", list(METHODS), key="retrieval_method", horizontal=True,
+                  format_func=lambda m: METHODS[m].label, help="\n\n".join(m.help for m in METHODS.values()))
 k = c2.slider("Top-K", 1, MAX_K, key="retrieval_k_slider")
 mmr = c3.toggle("MMR diversity", key="retrieval_mmr", help="Maximal marginal relevance: re-picks the top-K from the candidates, trading relevance for less redundancy.")
 mmr_lambda = c3.slider("MMR relevance weight", 0.0, 1.0, key="retrieval_mmr_lambda", step=0.05, disabled=not mmr)
 config = RetrievalConfig(method=method, k=k, mmr=mmr, mmr_lambda=mmr_lambda)
 state.set_retrieval_config(config)
-if method == "hybrid":
-    st.caption(
-        "Hybrid = reciprocal-rank fusion: each chunk scores 1/(60 + dense rank) + 1/(60 + BM25 rank) over the top "
-        f"{config.candidates} of each list. Ranks put both methods on one scale, so no weight needs tuning."
-    )
+st.caption(f"{METHODS[method].help}. Fusion and re-ordering look at the top {config.candidates} of each list.")
 
 samples = {}
 if (SAMPLE_DIR / "questions.jsonl").exists() and any(n in state.documents() for n in {p.name for p in SAMPLE_DIR.iterdir()}):
@@ -86,11 +87,11 @@ for hit in hits:
         where = f"page {c.page} · " if c.page else ""
         section = f" · {md(c.section)}" if c.section else ""  # headers come from the document
         st.markdown(f"**#{hit.rank}** · {code(c.doc)} · {where}chars {c.start:,}-{c.end:,} · chunk {c.index}{section}")
-        s1, s2, s3 = st.columns(3)
-        s1.metric({"hybrid": "RRF score", "dense": "Cosine", "bm25": "BM25"}[hit.method], f"{hit.score:.4f}")
-        s2.metric("Dense (cosine)", f"{hit.dense:.3f}", help=f"rank {hit.dense_rank or '>' + str(config.candidates)}")
-        s3.metric("BM25", f"{hit.lexical:.2f}", help=f"rank {hit.lexical_rank or '—'}")
-        st.caption("Why here: " + hit.why(config.rrf_k))
+        scored = scored_evidence(hit)
+        for col, e in zip(st.columns(max(len(scored), 1)), scored):
+            rank = f"rank {e.rank}" if e.rank else ("not used by this method" if not e.used else "")
+            col.metric(e.label + ("" if e.used else " (comparison)"), e.value(), help=rank or None)
+        st.caption("Why here: " + hit.why())
         if c.truncated:
             st.caption(f":orange[This chunk has {c.n_tokens} tokens: the model embedded only the first {model.TEXT_WINDOW}.]")
         st.html(f'<div style="white-space:pre-wrap;font-size:0.9rem">{highlight_html(c.text, query)}</div>')

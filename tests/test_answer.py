@@ -28,7 +28,7 @@ from core.retrieval import Hit
 
 def _hit(rank: int, text: str, *, doc: str = "d.txt", start: int = 0) -> Hit:
     chunk = Chunk(doc=doc, index=rank, start=start, end=start + len(text), text=text, n_tokens=len(text.split()))
-    return Hit(chunk=chunk, rank=rank, score=1.0 / rank, dense=0.5, lexical=1.0, dense_rank=rank, lexical_rank=rank)
+    return Hit(chunk=chunk, rank=rank, score=1.0 / rank, score_label="RRF score")
 
 
 def _sentences(text: str) -> list[str]:
@@ -118,7 +118,7 @@ def test_configs_reject_bad_values():
 
 
 def test_answer_html_escapes_document_text_and_links_only_real_citations():
-    from ui.answer import answer_html, cited_style
+    from core.render import answer_html, cited_style
 
     answer = parse_answer("Use <script>alert(1)</script> & run [1]. Or not [9].", [_hit(1, "x")])
     out = answer_html(answer, None, {1})
@@ -132,12 +132,12 @@ def test_answer_html_escapes_document_text_and_links_only_real_citations():
 
 
 @pytest.fixture(scope="module")
-def sample_setup(tmp_path_factory, sample_docs, sample_questions):
+def sample_setup(real_embedder, sample_docs, sample_questions):
     from core.chunking import ChunkConfig, split_corpus
-    from core.embedding import default_embedder
     from core.retrieval import RetrievalConfig, Retriever
 
-    embedder = default_embedder(cache_dir=tmp_path_factory.mktemp("answer-vectors"))
+    # The session's model and vector cache: no second model load, no re-embedding of the samples.
+    embedder = real_embedder
     retriever = Retriever.build(split_corpus(sample_docs, config=ChunkConfig()), embedder=embedder)
     hits = retriever.search_many([q.question for q in sample_questions], config=RetrievalConfig(k=5))
     answers = [

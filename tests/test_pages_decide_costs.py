@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from core import finetune, report
 from core.chunking import ChunkConfig, split_corpus
 from core.costs import CostInputs, compare, training_run_cost, usd
+from core.retrieval import RetrievalConfig
 from ui import state
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +74,7 @@ def test_decide_answers_give_a_recommendation_with_reasons_and_conflicts():
     for qid, answer in FULL_ANSWERS.items():
         at.radio(key=f"decide_{qid}").set_value(answer)
     run_clean(at)
-    assert at.session_state[state.DECISION_ANSWERS] == FULL_ANSWERS
+    assert at.session_state[state.DECISION_ANSWERS].answers == FULL_ANSWERS
     assert "Recommendation: Hybrid: fine-tuning + RAG" in at.success[0].value
     assert len(at.warning) == 1 and "Conflict:" in at.warning[0].value and "Resolved:" in at.warning[0].value
     dot = at.get("graphviz_chart")[0].proto.spec
@@ -95,13 +96,13 @@ def test_decide_first_answer_yes_stops_the_chart_and_hides_the_rest():
 
 def test_decide_restores_saved_answers_and_clear_resets_them():
     at = page("decide.py")
-    at.session_state[state.DECISION_ANSWERS] = dict(FULL_ANSWERS, examples="no")
+    at.session_state[state.DECISION_ANSWERS] = state.DecisionAnswers(dict(FULL_ANSWERS, examples="no"))
     run_clean(at)
     assert at.radio(key="decide_examples").value == "no"
     assert "Not yet: prompt engineering + RAG" in at.success[0].value
     at.button(key="decide_clear").click()
     run_clean(at)
-    assert at.session_state[state.DECISION_ANSWERS] == {}
+    assert at.session_state[state.DECISION_ANSWERS].answers == {}
     assert all(r.value is None for r in at.radio) and not at.success
 
 
@@ -122,8 +123,8 @@ def test_costs_defaults_reproduce_the_worked_example():
     assert shown["Fine-tuning: one-off"] == "$9.00"
     assert shown["Hybrid: monthly"] == "$117.70"
     assert not at.error
-    assert at.session_state[state.COST_INPUTS] == CostInputs()
-    sources = at.session_state["costs_sources"]
+    assert at.session_state[state.COST_INPUTS].inputs == CostInputs()
+    sources = at.session_state[state.COST_INPUTS].sources
     assert "genai-prices" in sources["llm_input_per_mtok"] and "gpt-4o-mini" in sources["llm_input_per_mtok"]
     assert "Pinecone" in sources["vector_db_monthly"]
     assert "No documents loaded" in sources["chunk_tokens"]
@@ -138,7 +139,7 @@ def test_costs_vector_db_change_moves_rag_and_hybrid_by_exactly_that_amount():
     assert after["RAG: monthly"] - before["RAG: monthly"] == pytest.approx(10.0)
     assert after["Hybrid: monthly"] - before["Hybrid: monthly"] == pytest.approx(10.0)
     assert after["Fine-tuning: monthly"] == before["Fine-tuning: monthly"]
-    assert at.session_state["costs_sources"]["vector_db_monthly"] == "Your input"
+    assert at.session_state[state.COST_INPUTS].sources["vector_db_monthly"] == "Your input"
 
 
 def test_costs_doubling_queries_doubles_the_fine_tuned_bill():
@@ -182,16 +183,16 @@ def test_costs_follow_the_users_chunking_and_k_until_overridden():
     mean = round(sum(c.n_tokens for c in chunks) / len(chunks), 1)
     at = page("costs.py")
     at.session_state[state.DOCUMENTS] = {d.name: d for d in docs}
-    at.session_state["retrieval_k"] = 3
+    at.session_state[state.RETRIEVAL_CONFIG] = RetrievalConfig(k=3)
     run_clean(at)
     assert at.number_input(key="cost_retrieval_k").value == 3
     assert at.number_input(key="cost_chunk_tokens").value == pytest.approx(mean)
-    assert "mean of your current chunking" in at.session_state["costs_sources"]["chunk_tokens"]
-    assert at.session_state[state.COST_INPUTS].rag_input_tokens == pytest.approx(300 + 50 + 3 * mean)
+    assert "mean of your current chunking" in at.session_state[state.COST_INPUTS].sources["chunk_tokens"]
+    assert at.session_state[state.COST_INPUTS].inputs.rag_input_tokens == pytest.approx(300 + 50 + 3 * mean)
     # A value the user typed is kept even when the settings change.
     at.number_input(key="cost_chunk_tokens").set_value(123.0)
     run_clean(at)
-    at.session_state["retrieval_k"] = 7
+    at.session_state[state.RETRIEVAL_CONFIG] = RetrievalConfig(k=7)
     run_clean(at)
     assert at.number_input(key="cost_chunk_tokens").value == 123.0
     assert at.number_input(key="cost_retrieval_k").value == 7
@@ -210,14 +211,14 @@ def test_costs_report_contains_the_numbers_on_screen():
     at = run_clean(page("costs.py"))
     at.number_input(key="cost_queries_per_month").set_value(350_000)
     at.number_input(key="cost_monthly_growth_pct").set_value(4.0)
-    at.session_state[state.DECISION_ANSWERS] = FULL_ANSWERS
+    at.session_state[state.DECISION_ANSWERS] = state.DecisionAnswers(FULL_ANSWERS)
     run_clean(at)
     assert at.download_button(key="cost_report").label.startswith("Download the stakeholder report")
     # The button builds the report from these same session values (core.report.build_report).
     doc = report.build_report(chunking=None, metrics=None, metrics_label=None,
-                              answers=at.session_state[state.DECISION_ANSWERS],
-                              cost_inputs=at.session_state[state.COST_INPUTS],
-                              cost_sources=at.session_state["costs_sources"])
+                              answers=at.session_state[state.DECISION_ANSWERS].answers,
+                              cost_inputs=at.session_state[state.COST_INPUTS].inputs,
+                              cost_sources=at.session_state[state.COST_INPUTS].sources)
     text = visible_text(doc)
     for label, value in metrics(at).items():
         assert value in text, f"{label} = {value} missing from the report"
@@ -325,6 +326,6 @@ def test_readiness_numbers_can_be_sent_to_the_cost_page():
     run_clean(at)
     assert at.number_input(key="cost_training_tokens").value == train_tokens
     assert at.number_input(key="cost_epochs").value == 2
-    assert "Fine-tuning readiness page" in at.session_state["costs_sources"]["training_tokens"]
+    assert "Fine-tuning readiness page" in at.session_state[state.COST_INPUTS].sources["training_tokens"]
     expected = training_run_cost(tokens=train_tokens, epochs=2, price_per_mtok=3.0)
     assert metrics(at)["Fine-tuning: one-off"] == usd(expected)

@@ -1,6 +1,8 @@
 """AppTest runs of Home, Documents, Chunking and Index & Retrieval through the real router."""
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import SAMPLES
 
 
@@ -55,6 +57,7 @@ def test_slider_change_rechunks_and_bad_overlap_is_refused(app_test):
     assert any("truncate" in w.value or "window" in w.value for w in at.warning)
 
 
+@pytest.mark.model
 def test_query_shows_hits_with_scores_and_a_prompt(app_test):
     at = app_test(timeout=300)
     at.run()
@@ -69,5 +72,5 @@ def test_query_shows_hits_with_scores_and_a_prompt(app_test):
     assert any("chars" in m.value and "#1" in m.value for m in at.markdown)
     at.slider(key="retrieval_k_slider").set_value(2).run()
     assert len([c for c in at.caption if c.value.startswith("Why here")]) == 2
-    assert at.session_state["retrieval_k"] == 2
+    assert at.session_state["retrieval_config"].k == 2  # the one typed config; no mirror key
     assert any("tokens" in m.value and "top-2" in m.value for m in at.markdown)

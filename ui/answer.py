@@ -6,21 +6,20 @@ anchors that the page places in each card with `hit_anchor(rank)`; the cited car
 outlined here with a style rule on their `st-key-hit_{rank}` class, so the mark shows even where
 the page adds no badge.
 
-Every computation lives in core.answer and core.providers; this module only lays them out,
-remembers a generated answer across reruns, and never holds an API key (core.providers reads it
-from the environment or st.secrets at the moment it builds the client).
+Every computation lives in core (answer, providers, prices, ragas_adapter; the HTML is built by
+core.render); this module only lays them out, remembers a generated answer across reruns, and
+never holds an API key (core.providers reads it from the environment or st.secrets at the moment
+it builds the client).
 """
 from __future__ import annotations
 
-import html
 import os
-import re
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import streamlit as st
 
-from core import model, providers
+from core import model, prices, providers, ragas_adapter
 from core.answer import (
     EXTRACTIVE_LABEL,
     GROUNDING_LABEL,
@@ -31,7 +30,9 @@ from core.answer import (
     parse_answer,
 )
 from core.prompt import DEFAULT_TEMPLATE, build_prompt, validate_template
+from core.render import answer_html, cited_style
 from core.retrieval import Hit, Retriever
+from ui import state
 
 EXTRACTIVE = "extractive"
 # st.session_state keys owned by this module.
@@ -43,9 +44,6 @@ RESET_KEY = "answer_template_reset"
 RAGAS_KEY = "answer_ragas"
 _GENERATED = "_answer_generated"  # GeneratedAnswer of the latest generation, or absent
 _EXTRACTIVE_CACHE = "_answer_extractive"  # (key, Answer, Grounding) of the latest extractive answer
-_TEMPLATE_SAVED = "_answer_template_saved"  # the edited template, kept while its widget is hidden
-
-_CITE = re.compile(r"\[(\d+(?:\s*(?:[,;]|[-–])\s*\d+)*)\]")
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ class GeneratedAnswer:
     seconds: float
     first_token_seconds: float | None
     usage: providers.Usage
-    price: providers.ModelPrice | None
+    price: prices.ModelPrice | None
     cost: float | None
     ragas: float | None = None
     ragas_error: str = ""
@@ -78,65 +76,6 @@ def mark_cited(badges: Mapping[int, object], cited: frozenset[int]) -> None:
     for rank, slot in badges.items():
         if rank in cited:
             slot.markdown(":green-badge[:material/format_quote: cited in the answer]")
-
-
-# --- pure-ish rendering helpers (no widgets) -----------------------------------------------
-
-
-def _link_citations(escaped: str, ranks: set[int]) -> str:
-    def one(n: int) -> str:
-        if n in ranks:
-            return f'<a href="#hit-{n}" class="answer-cite" title="jump to hit #{n}">[{n}]</a>'
-        return f'<span style="color:#b91c1c" title="no retrieved passage has this number">[{n}]</span>'
-
-    def repl(m: re.Match) -> str:
-        from core.answer import parse_citations
-
-        numbers = parse_citations(m.group(0))
-        return "".join(one(n) for n in numbers) if numbers else m.group(0)
-
-    return _CITE.sub(repl, escaped)
-
-
-def answer_html(answer: Answer, grounding: Grounding | None, ranks: set[int]) -> str:
-    """The answer as escaped HTML: citations linked to the hit cards, flagged sentences marked.
-
-    Answer text comes from documents or from a model that read them: it is data, escaped before
-    any markup of ours is added.
-    """
-    text = answer.text
-    flagged = {s.span: s for s in (grounding.sentences if grounding else ()) if s.flagged}
-    sources = {s.span: s for s in answer.sentences}
-    cuts = sorted({0, len(text), *(p for span in sources for p in span)})
-    parts = []
-    for lo, hi in zip(cuts, cuts[1:]):
-        segment = _link_citations(html.escape(text[lo:hi]), ranks)
-        span = (lo, hi)
-        if span in flagged:
-            s = flagged[span]
-            title = html.escape(f"Weakly supported ({s.reason}). Closest retrieved sentence: {s.best_source}")
-            parts.append(
-                f'<span style="text-decoration:underline wavy #d97706;background:#fef3c7" title="{title}">{segment}</span>'
-            )
-        elif span in sources and sources[span].doc:
-            s = sources[span]
-            title = html.escape(f"Quoted from {s.doc}, characters {s.start:,}-{s.end:,}")
-            parts.append(f'<span title="{title}">{segment}</span>')
-        else:
-            parts.append(segment)
-    body = "".join(parts)
-    if answer.kind == "extractive":
-        items = "".join(f"<li>{line}</li>" for line in body.split("\n"))
-        return f'<ul class="answer-text" style="margin:0;padding-left:1.2rem">{items}</ul>'
-    return f'<div class="answer-text" style="white-space:pre-wrap;line-height:1.6">{body}</div>'
-
-
-def cited_style(cited: frozenset[int]) -> str:
-    """A style rule outlining the cited hit cards (their containers carry st-key-hit_{rank})."""
-    if not cited:
-        return ""
-    selectors = ", ".join(f".st-key-hit_{int(r)}" for r in sorted(cited))
-    return f"<style>{selectors} {{ box-shadow: inset 4px 0 0 #16a34a; }}</style>"
 
 
 # --- state -----------------------------------------------------------------------------------
@@ -181,7 +120,7 @@ def _extractive(query: str, hits: Sequence[Hit], retriever: Retriever) -> tuple[
 
 
 def _reset_template() -> None:
-    st.session_state[TEMPLATE_KEY] = DEFAULT_TEMPLATE
+    state.set_widget(TEMPLATE_KEY, DEFAULT_TEMPLATE)
 
 
 def current_template() -> str:
@@ -189,7 +128,7 @@ def current_template() -> str:
 
     The page's prompt preview can use it so that the preview shows what would be sent.
     """
-    template = st.session_state.get(TEMPLATE_KEY) or st.session_state.get(_TEMPLATE_SAVED) or DEFAULT_TEMPLATE
+    template = state.widget_value(TEMPLATE_KEY, DEFAULT_TEMPLATE) or DEFAULT_TEMPLATE
     try:
         validate_template(template)
     except ValueError:
@@ -240,14 +179,12 @@ def render_answer(query: str, hits: Sequence[Hit], retriever: Retriever) -> froz
         status = available[provider]
         model_name = c2.selectbox("Model", list(status.models), key=f"answer_model_{provider}")
         temperature = c3.slider("Temperature", 0.0, 1.0, 0.0, 0.1, key=TEMPERATURE_KEY)
-        # Streamlit drops a widget's state while it is not drawn (extractive chosen): restore edits.
-        st.session_state.setdefault(TEMPLATE_KEY, st.session_state.get(_TEMPLATE_SAVED, DEFAULT_TEMPLATE))
+        state.keep_widget(TEMPLATE_KEY, DEFAULT_TEMPLATE)  # edits survive choosing extractive and back
         with st.expander("Prompt template", expanded=False):
             template = st.text_area(
                 "Template ({context} and {question} are filled in)", key=TEMPLATE_KEY, height=200
             )
             st.button("Reset to the default template", key=RESET_KEY, on_click=_reset_template)
-        st.session_state[_TEMPLATE_SAVED] = template
         template_error = ""
         try:
             validate_template(template)
@@ -255,9 +192,9 @@ def render_answer(query: str, hits: Sequence[Hit], retriever: Retriever) -> froz
             template_error = str(exc)
             st.error(template_error)
         prompt = build_prompt(query, hits, template=template if not template_error else DEFAULT_TEMPLATE)
-        price = providers.model_price(provider, model_name)
+        price = prices.model_price(provider, model_name)
         estimate = "" if price is None else (
-            f" · about ${providers.answer_cost(providers.Usage(prompt.n_tokens, 300, False), price):.4f} "
+            f" · about ${prices.answer_cost(providers.Usage(prompt.n_tokens, 300, False), price):.4f} "
             "with a 300-token answer"
         )
         st.caption(f"Prompt: about {prompt.n_tokens:,} tokens{estimate}.")
@@ -285,7 +222,7 @@ def render_answer(query: str, hits: Sequence[Hit], retriever: Retriever) -> froz
 
 def _generate(key: tuple, status: providers.ProviderStatus, model_name: str, temperature: float,
               prompt_text: str, hits: Sequence[Hit], retriever: Retriever,
-              price: providers.ModelPrice | None) -> GeneratedAnswer:
+              price: prices.ModelPrice | None) -> GeneratedAnswer:
     """Stream one answer from the provider into the page; every failure becomes a message."""
     config = providers.GenerationConfig(provider=status.spec.name, model=model_name, temperature=temperature)
     secrets = _secret_values()
@@ -318,7 +255,7 @@ def _generate(key: tuple, status: providers.ProviderStatus, model_name: str, tem
         first_token_seconds=stream.first_token_seconds if stream else None,
         usage=usage,
         price=price,
-        cost=providers.answer_cost(usage, price) if stream else 0.0,
+        cost=prices.answer_cost(usage, price) if stream else 0.0,
     )
     st.session_state[_GENERATED] = result
     return result
@@ -410,7 +347,7 @@ def _show_grounding(grounding: Grounding, *, key: str) -> None:
 
 def _offer_ragas(gen: GeneratedAnswer, query: str, hits: Sequence[Hit]) -> None:
     """RAGAS faithfulness with the same provider as judge: optional, costs extra calls."""
-    if not providers.ragas_available():
+    if not ragas_adapter.ragas_available():
         st.caption("An LLM-judged faithfulness score is available with `pip install ragas`.")
         return
     if gen.ragas is not None:
@@ -423,7 +360,7 @@ def _offer_ragas(gen: GeneratedAnswer, query: str, hits: Sequence[Hit]) -> None:
         try:
             chat = providers.build_chat_model(config, environ=os.environ, secrets=_secrets())
             with st.spinner("RAGAS: the model checks each claim against the retrieved chunks..."):
-                score = providers.ragas_faithfulness(
+                score = ragas_adapter.ragas_faithfulness(
                     chat, question=query, answer=gen.answer.text, contexts=[h.chunk.text for h in hits]
                 )
             updated = _replace(gen, ragas=score)

@@ -17,12 +17,12 @@ from core.documents import Document
 from core.embedding import Embedder, Progress, for_bulk
 from core.retrieval import Retriever
 from ui import state
-from ui.resources import MODEL_KEY, embedder
+from ui.resources import embedder, settings
 
 
 def build_index() -> state.BuiltIndex | None:
     """The session's index for its current chunks: reused when fresh, otherwise built now."""
-    built = state.built_index(MODEL_KEY)
+    built = state.built_index()
     if built is not None:
         return built
     try:
@@ -35,14 +35,14 @@ def build_index() -> state.BuiltIndex | None:
     started = time.perf_counter()
     try:
         retriever = Retriever.build(
-            chunks, embedder=emb,
+            chunks, embedder=emb, store=settings().store,
             progress=lambda done, total: bar.progress(done / total, text=f"Embedding chunks: {done:,} / {total:,}"),
         )
     except Exception as exc:
         bar.empty()
         st.error(f"Building the index failed: {exc}")
         return None
-    built = state.BuiltIndex(state.index_key(MODEL_KEY), retriever, time.perf_counter() - started,
+    built = state.BuiltIndex(state.index_key(), retriever, time.perf_counter() - started,
                              for_bulk(emb).last_misses)
     state.store_index(built)
     bar.empty()
@@ -55,7 +55,7 @@ def build_retriever(docs: Sequence[Document], config: ChunkConfig) -> Retriever 
     try:
         chunks = split_corpus(docs, config=config)
         retriever = Retriever.build(
-            chunks, embedder=embedder(),
+            chunks, embedder=embedder(), store=settings().store,
             progress=lambda done, total: bar.progress(done / total, text=f"Embedding chunks ({config.label()}): {done:,} / {total:,}"),
         )
     except Exception as exc:

@@ -1,28 +1,34 @@
-"""Per-session state: every key the pages share lives here, behind small accessors.
+"""Per-session state: every value that crosses pages is a typed object owned by this module.
 
 Each browser session has its own documents, settings and results (st.session_state); only the
-model and other read-only resources are shared across sessions (see ui/resources.py).
+model and other read-only resources are shared across sessions (see ui/resources.py). Pages read
+and write cross-page values through the accessors below, never through raw session keys, and keep
+their widgets' values across page switches with `keep_widget`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
 
 import streamlit as st
 
 from core.chunking import Chunk, ChunkConfig, split_corpus
+from core.costs import CostInputs
 from core.documents import Document
 from core.retrieval import RetrievalConfig, Retriever
+from ui.resources import index_identity
 
-# Keys of st.session_state owned by this module. Pages read them through the functions below.
+# Keys of st.session_state owned by this module. Pages use the functions below.
 DOCUMENTS = "documents"            # dict[str, Document], insertion-ordered
 CHUNK_CONFIG = "chunk_config"      # ChunkConfig
 RETRIEVAL_CONFIG = "retrieval_config"  # core.retrieval.RetrievalConfig
 CHUNK_CACHE = "_chunks"            # (key, list[Chunk]) for the current documents + config
-RETRIEVAL_K = "retrieval_k"        # int, mirrors RETRIEVAL_CONFIG.k for the cost page
 RETRIEVER = "_retriever"           # BuiltIndex for the current chunks, or absent
-EVAL_SUMMARY = "eval_summary"      # {"label": str, "hit@K": float, ...} of the latest run, for the report
-DECISION_ANSWERS = "decision_answers"  # dict[str, str] question id -> answer, for the report
-COST_INPUTS = "cost_inputs"        # the cost page's current inputs, for the report
+EVAL_SUMMARY = "eval_summary"      # EvalSummary of the latest evaluation, for the report
+DECISION_ANSWERS = "decision_answers"  # DecisionAnswers, for the report
+COST_INPUTS = "cost_inputs"        # CostReport: the cost page's current inputs, for the report
+PENDING_COSTS = "costs_pending"    # PendingCosts: numbers another page sent to the Costs page
+_KEPT = "_kept_widgets"            # widget key -> last value, see keep_widget
 
 
 _LISTENER = "_on_change"
@@ -123,37 +129,226 @@ def retrieval_config() -> RetrievalConfig:
     return st.session_state.setdefault(RETRIEVAL_CONFIG, RetrievalConfig())
 
 
+def chosen_retrieval_config() -> RetrievalConfig | None:
+    """The retrieval settings the user has set on a page, or None if they have not yet."""
+    return st.session_state.get(RETRIEVAL_CONFIG)
+
+
 def set_retrieval_config(config: RetrievalConfig) -> None:
     changed = st.session_state.get(RETRIEVAL_CONFIG) != config
     st.session_state[RETRIEVAL_CONFIG] = config
-    st.session_state[RETRIEVAL_K] = config.k
     if changed:
         _changed()
 
 
 @dataclass(frozen=True)
 class BuiltIndex:
-    key: tuple  # (corpus, chunk config, embedder id) it was built from
+    key: tuple  # (corpus, chunk config, model/backend/store identity) it was built from
     retriever: Retriever
     seconds: float
     embedded: int  # chunks that needed the model (the rest came from the vector cache)
 
 
-def index_key(model_id: str) -> tuple:
-    return (corpus_key(), chunk_config(), model_id)
+def index_key() -> tuple:
+    return (corpus_key(), chunk_config(), index_identity())
 
 
-def built_index(model_id: str) -> BuiltIndex | None:
+def built_index() -> BuiltIndex | None:
     """The index for the current documents and chunking, or None if absent or stale."""
     built = st.session_state.get(RETRIEVER)
-    return built if built is not None and built.key == index_key(model_id) else None
+    return built if built is not None and built.key == index_key() else None
 
 
-def index_is_stale(model_id: str) -> bool:
+def index_is_stale() -> bool:
     built = st.session_state.get(RETRIEVER)
-    return built is not None and built.key != index_key(model_id)
+    return built is not None and built.key != index_key()
 
 
 def store_index(built: BuiltIndex) -> None:
     st.session_state[RETRIEVER] = built
     _changed()
+
+
+# -- values the report gathers from several pages ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvalSummary:
+    """The latest evaluation of the session's settings, as the report quotes it."""
+
+    label: str  # the settings it scored, e.g. "recursive 300/50 tokens, hybrid top-5"
+    metrics: Mapping[str, float]  # display name ("hit@5") -> value
+
+
+def eval_summary() -> EvalSummary | None:
+    return st.session_state.get(EVAL_SUMMARY)
+
+
+def set_eval_summary(summary: EvalSummary) -> None:
+    st.session_state[EVAL_SUMMARY] = summary
+
+
+@dataclass(frozen=True)
+class DecisionAnswers:
+    """The Decide page's answers: question id -> option id (hidden questions' answers kept)."""
+
+    answers: Mapping[str, str] = field(default_factory=dict)
+
+
+def decision_answers() -> DecisionAnswers:
+    return st.session_state.get(DECISION_ANSWERS) or DecisionAnswers()
+
+
+def set_decision_answers(answers: Mapping[str, str]) -> None:
+    st.session_state[DECISION_ANSWERS] = DecisionAnswers(dict(answers))
+
+
+@dataclass(frozen=True)
+class CostReport:
+    """The Costs page's inputs and where each value came from, for the report."""
+
+    inputs: CostInputs
+    sources: Mapping[str, str] = field(default_factory=dict)  # field -> where its value came from
+
+
+def cost_report() -> CostReport | None:
+    return st.session_state.get(COST_INPUTS)
+
+
+def set_cost_report(report: CostReport) -> None:
+    st.session_state[COST_INPUTS] = report
+
+
+@dataclass(frozen=True)
+class PendingCosts:
+    """Numbers another page (Fine-tuning readiness) asks the Costs page to use, once."""
+
+    values: Mapping[str, float]
+    source: str  # shown as where those values came from
+
+
+def send_costs(pending: PendingCosts) -> None:
+    st.session_state[PENDING_COSTS] = pending
+
+
+def has_pending_costs() -> bool:
+    return PENDING_COSTS in st.session_state
+
+
+def take_pending_costs() -> PendingCosts | None:
+    """The pending numbers, removed so they apply once."""
+    return st.session_state.pop(PENDING_COSTS, None)
+
+
+# -- widgets that survive page switches -----------------------------------------------------------
+
+
+def keep_widget(key: str, default: Any) -> None:
+    """Call before drawing the widget `key`: its value survives a visit to another page.
+
+    Streamlit drops a widget's state when a run does not draw it (the user is on another page).
+    Each run copies the widget's value aside; when the widget comes back without state, the copy
+    (or, the first time, `default`) is put back.
+    """
+    kept = st.session_state.setdefault(_KEPT, {})
+    if key in st.session_state:
+        kept[key] = st.session_state[key]
+    else:
+        st.session_state[key] = kept.get(key, default)
+
+
+def widget_value(key: str, default: Any) -> Any:
+    """A kept widget's value, whether or not the widget is drawn in this run."""
+    if key in st.session_state:
+        return st.session_state[key]
+    return st.session_state.get(_KEPT, {}).get(key, default)
+
+
+def set_widget(key: str, value: Any) -> None:
+    """Set a widget's value from code (a preset, a default): the kept copy follows, so the value
+    survives a page switch even if the user leaves before the next run."""
+    st.session_state[key] = value
+    st.session_state.setdefault(_KEPT, {})[key] = value
+
+
+def forget_widgets(keys: Iterable[str]) -> None:
+    """Drop widgets' values and their kept copies, so they re-seed from their defaults."""
+    kept = st.session_state.setdefault(_KEPT, {})
+    for key in keys:
+        st.session_state.pop(key, None)
+        kept.pop(key, None)
+
+
+# -- the Evaluate page's runs ---------------------------------------------------------------------
+# Imported here, not at the top, so this section can be added and reviewed on its own.
+from typing import Literal, Sequence  # noqa: E402
+
+from core.evaluation import EvalRun  # noqa: E402
+from core.sweep import SweepGrid, SweepRow  # noqa: E402
+
+EVAL_RUN = "_eval_run"          # EvalRecord of the last "Evaluate current settings"
+SWEEP_JOB = "_eval_sweep"       # SweepJob of the last sweep
+CONFIRM_JOB = "_eval_confirm"   # ConfirmJob: exact re-runs of that sweep's best chunkings
+
+
+@dataclass(frozen=True)
+class EvalRecord:
+    """The last evaluation of the session's settings, with what the drill-down needs to show it."""
+
+    key: tuple  # (index key, RetrievalConfig, question-set key) it was scored on: tells it is stale
+    run: EvalRun
+    chunks: Sequence[Chunk]  # the index's chunks; the run's chunk ids index them
+    label: str  # the settings it scored, as settings read on the page
+
+
+@dataclass
+class JobProgress:
+    """What a sweep has produced so far. Mutable on purpose: rows are appended while it runs, so a
+    click (which interrupts the script) leaves the finished rows behind in the session."""
+
+    rows: list[SweepRow] = field(default_factory=list)
+    status: Literal["running", "done", "cancelled", "failed"] = "running"
+    seconds: float = 0.0
+    prep_s: float = 0.0  # of `seconds`, embedding every sentence once (pooled mode)
+
+
+@dataclass(frozen=True)
+class SweepJob:
+    grid: SweepGrid
+    mode: str  # "pooled" (approximate) or "exact"
+    key: tuple  # (corpus key, question-set key) it ran on: tells it is stale
+    id: float  # distinguishes sweeps, so a confirmation is shown only with its own sweep
+    progress: JobProgress = field(default_factory=JobProgress)
+
+
+@dataclass(frozen=True)
+class ConfirmJob:
+    sweep_id: float  # SweepJob.id of the sweep whose best chunkings it re-runs exactly
+    configs: tuple[ChunkConfig, ...]
+    progress: JobProgress = field(default_factory=JobProgress)
+
+
+def eval_record() -> EvalRecord | None:
+    return st.session_state.get(EVAL_RUN)
+
+
+def set_eval_record(record: EvalRecord) -> None:
+    st.session_state[EVAL_RUN] = record
+
+
+def sweep_job() -> SweepJob | None:
+    return st.session_state.get(SWEEP_JOB)
+
+
+def set_sweep_job(job: SweepJob) -> None:
+    """Start tracking a new sweep; the previous sweep's confirmation no longer applies."""
+    st.session_state[SWEEP_JOB] = job
+    st.session_state.pop(CONFIRM_JOB, None)
+
+
+def confirm_job() -> ConfirmJob | None:
+    return st.session_state.get(CONFIRM_JOB)
+
+
+def set_confirm_job(job: ConfirmJob) -> None:
+    st.session_state[CONFIRM_JOB] = job

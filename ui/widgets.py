@@ -5,7 +5,7 @@ import streamlit as st
 
 from core import model
 from ui import state
-from ui.resources import MODEL_KEY, SAMPLE_DIR
+from ui.resources import SAMPLE_DIR
 from ui.text import md
 
 
@@ -38,9 +38,10 @@ def _draw_sidebar(slot) -> None:
         st.markdown(f"**Chunking:** {state.chunk_config().label()}")
         rc = state.retrieval_config()
         st.markdown(f"**Retrieval:** {rc.method}, top-{rc.k}")
-        if state.built_index(MODEL_KEY):
-            st.markdown(f"**Index:** :green[built] ({state.built_index(MODEL_KEY).retriever.index.size} chunks)")
-        elif state.index_is_stale(MODEL_KEY):
+        built = state.built_index()
+        if built:
+            st.markdown(f"**Index:** :green[built] ({built.retriever.store.size} chunks)")
+        elif state.index_is_stale():
             st.markdown("**Index:** :orange[out of date]")
         else:
             st.markdown("**Index:** not built")
