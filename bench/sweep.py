@@ -29,7 +29,7 @@ from core.documents import Document
 from core.embedding import default_embedder
 from core.evaluation import evaluate
 from core.retrieval import RetrievalConfig, Retriever
-from core.sweep import SweepGrid, run_sweep
+from core.sweep import SweepGrid, best_first, run_sweep
 
 PAD_MODULES = ("argparse", "collections", "json", "pathlib", "subprocess", "threading", "logging",
                "datetime", "decimal", "email.message", "http.client", "sqlite3", "unittest", "typing",
@@ -83,7 +83,7 @@ def main() -> None:
 
         # Exact confirmation of the best chunkings at k=5 (or the largest k below it).
         k_ref = max([k for k in grid.ks if k <= 5] or [min(grid.ks)])
-        ranked = sorted((r for r in fast.rows if r.k == k_ref), key=lambda r: (-r.hit, -r.mrr, r.size, r.overlap))
+        ranked = best_first([r for r in fast.rows if r.k == k_ref], "hit")
         confirmed = []
         for row in ranked[: args.confirm]:
             config = row.chunk_config()

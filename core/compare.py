@@ -12,7 +12,7 @@ from typing import Sequence
 from core.chunking import Chunk, ChunkConfig
 from core.documents import Document
 from core.evaluation import Question, gold_span
-from core.sweep import SweepRow
+from core.sweep import SweepRow, best_first
 
 # -- chunk boundaries ----------------------------------------------------------------------
 
@@ -146,16 +146,11 @@ def explain_miss(question: Question, chunks: Sequence[Chunk], doc: Document | No
 # -- pooled vs exact -----------------------------------------------------------------------
 
 
-def _rank_key(row: SweepRow, metric: str) -> tuple:
-    # The same order as SweepResult.best: ties go to the cheaper (smaller) setting.
-    return (-getattr(row, metric), -row.mrr, row.size, row.overlap)
-
-
 def top_chunkings(rows: Sequence[SweepRow], *, metric: str, k: int, method: str, n: int) -> list[ChunkConfig]:
     """The n best distinct chunkings by `metric` at (k, method), best first."""
     chosen = [r for r in rows if r.k == k and r.method == method] or list(rows)
     out: list[ChunkConfig] = []
-    for row in sorted(chosen, key=lambda r: _rank_key(r, metric)):
+    for row in best_first(chosen, metric):
         config = row.chunk_config()
         if config not in out:
             out.append(config)

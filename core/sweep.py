@@ -90,8 +90,27 @@ class SweepResult:
 
     def best(self, metric: str = "hit", k: int | None = None) -> SweepRow | None:
         rows = [r for r in self.rows if k is None or r.k == k]
-        # Ties go to the cheaper setting: smaller chunks and overlap mean a shorter prompt.
-        return min(rows, key=lambda r: (-getattr(r, metric), -r.mrr, r.size, r.overlap), default=None)
+        return min(rows, key=lambda r: rank_key(r, metric), default=None)
+
+
+def rank_key(row: SweepRow, metric: str) -> tuple:
+    """Sort key that puts the best row first: the one order every "best" in the app uses.
+
+    Higher `metric`, then higher MRR; remaining ties go to the cheaper setting, because smaller
+    chunks, less overlap and a smaller K all mean a shorter prompt for the same retrieval quality.
+    """
+    return (-getattr(row, metric), -row.mrr, row.size, row.overlap, row.k)
+
+
+def best_first(rows: Sequence[SweepRow], metric: str) -> list[SweepRow]:
+    """`rows` ordered best first by `metric` (see rank_key)."""
+    return sorted(rows, key=lambda r: rank_key(r, metric))
+
+
+def confirmation_grids(configs: Sequence[ChunkConfig], *, like: SweepGrid) -> list[SweepGrid]:
+    """One single-chunking grid per config, with `like`'s Ks and methods: re-running the chosen
+    chunkings of a sweep (exactly) scores the same points the sweep did, and no others."""
+    return [SweepGrid((c.splitter,), (c.size,), (c.overlap,), like.ks, like.methods, c.unit) for c in configs]
 
 
 Progress = Callable[[int, int, str], None]
@@ -130,7 +149,7 @@ def run_sweep(
         t = time.perf_counter()
         chunks = split_corpus(docs, config=config)
         vectors = bank.pooled(chunks) if mode == "pooled" else for_bulk(embedder).embed([c.text for c in chunks])
-        retriever = Retriever(chunks, vectors, embedder)
+        retriever = Retriever.from_vectors(chunks, vectors, embedder=embedder)
         index_s = time.perf_counter() - t
         new: list[SweepRow] = []
         for method in grid.methods:

@@ -115,3 +115,19 @@ def test_pooled_vs_exact_pairs_the_same_setting():
     p = pairs[0]
     assert p.config.size == 200 and (p.pooled_hit, p.exact_hit) == (0.8, 0.7)
     assert p.d_hit == pytest.approx(-0.1) and p.d_mrr == pytest.approx(0.05)
+
+
+def test_one_best_first_order_for_every_caller():
+    from core.sweep import SweepResult, best_first, rank_key
+
+    # hit first, then MRR, then the cheaper setting: smaller size, overlap, K.
+    rows = [row(300, 50, 5, 0.8, 0.5), row(300, 0, 5, 0.8, 0.5), row(200, 0, 5, 0.8, 0.5),
+            row(200, 0, 1, 0.8, 0.5), row(400, 0, 5, 0.8, 0.6), row(100, 0, 1, 0.9, 0.1)]
+    ordered = best_first(rows, "hit")
+    assert [(r.size, r.overlap, r.k) for r in ordered] == [(100, 0, 1), (400, 0, 5), (200, 0, 1), (200, 0, 5),
+                                                           (300, 0, 5), (300, 50, 5)]
+    assert best_first(rows, "mrr")[0].size == 400
+    assert sorted(rows, key=lambda r: rank_key(r, "hit")) == ordered
+    assert SweepResult(tuple(rows), 0.0, False).best("hit") == ordered[0]
+    assert SweepResult(tuple(rows), 0.0, False).best("hit", k=5) == ordered[1]
+    assert top_chunkings(rows, metric="hit", k=5, method="hybrid", n=2) == [r.chunk_config() for r in ordered[1:4:2]]

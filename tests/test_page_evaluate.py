@@ -80,11 +80,9 @@ def test_evaluate_current_settings_shows_metrics_and_stores_the_summary(app_test
     assert all(0.0 <= v <= 1.0 for v in shown.values())
     assert shown["hit@5"] >= shown["MRR@5"] > 0.2  # the real model finds most sample answers
 
-    summary = at.session_state["eval_summary"]
-    from core.chunking import ChunkConfig
-
-    assert summary["label"] == f"{ChunkConfig().label()}, hybrid top-5"
-    assert {k: round(v, 3) for k, v in summary.items() if k != "label"} == shown
+    summary = at.session_state["eval_summary"]  # ui.state.EvalSummary, what the report quotes
+    assert summary.label == f"{ChunkConfig().label()}, hybrid top-5"
+    assert {k: round(v, 3) for k, v in summary.metrics.items()} == shown
 
     drill = table_with(at, "best rank (full ranking)")
     assert len(drill) == n_questions(at)
@@ -152,10 +150,10 @@ def test_apply_sets_the_chunking_and_retrieval_config(app_test, tmp_path):
 def test_interrupted_sweep_keeps_finished_rows_flagged_as_cancelled(app_test, tmp_path):
     at = open_evaluate(app_test, tmp_path)
     run_small_sweep(at)
-    job = at.session_state["_eval_sweep"]
+    job = at.session_state["_eval_sweep"]  # ui.state.SweepJob
     # What a click during the run leaves behind: status still "running", one chunking's rows saved.
-    job["status"] = "running"
-    job["rows"] = [r for r in job["rows"] if r.size == 100]
+    job.progress.status = "running"
+    job.progress.rows = [r for r in job.progress.rows if r.size == 100]
     at.session_state["_eval_sweep"] = job
     at.button(key="eval_sw_cancel").click().run()
     assert not at.exception

@@ -1,0 +1,50 @@
+"""Small helpers and session keys the Evaluate page's tabs share."""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import streamlit as st
+
+from core.chunking import ChunkConfig
+from core.render import highlight_html
+from core.retrieval import METHODS, RetrievalConfig
+
+FLASH = "_eval_flash"  # a message to show once after st.rerun()
+CUSTOM = "(type your own question)"
+
+
+def choose(where: Any, label: str, options: Sequence, *, key: str, default: Any = None,
+           format_func: Callable[[Any], str] = str, **kwargs: Any) -> Any:
+    """A selectbox whose remembered value is dropped when it is no longer among the options."""
+    options = list(options)
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default if default in options else options[0]
+    return where.selectbox(label, options, key=key, format_func=format_func, **kwargs)
+
+
+def method_label(name: str) -> str:
+    # A sweep may hold rows of a method that has since been unregistered: show its bare name.
+    return METHODS[name].label if name in METHODS else name
+
+
+def methods_help() -> str:
+    return "\n\n".join(METHODS[name].help for name in METHODS)
+
+
+def settings_label(cc: ChunkConfig, rc: RetrievalConfig) -> str:
+    return f"{cc.label()}, {rc.method} top-{rc.k}" + (", MMR" if rc.mmr else "")
+
+
+def html_block(text: str, query: str) -> None:
+    """A chunk's text with the query's terms highlighted (highlight_html escapes the text)."""
+    st.html(f'<div style="white-space:pre-wrap;font-size:0.9rem">{highlight_html(text, query)}</div>')
+
+
+def flash(message: str) -> None:
+    """Show `message` once, on the next run (the caller is about to st.rerun())."""
+    st.session_state[FLASH] = message
+
+
+def show_flash() -> None:
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH))
