@@ -12,13 +12,13 @@ from typing import Callable, Iterable
 from core import model
 from core.documents import Document
 
-SPLITTERS = {
-    "recursive": "Recursive characters: paragraphs, then lines, then words",
-    "tokens": "Fixed windows of the embedding model's own word-piece tokens",
-    "markdown": "Markdown headers first, then recursive inside each section",
-    "sentences": "Whole sentences packed up to the size",
-}
+# The registry: name -> label, in display order. Each name has a span function in _SPANS
+# (registered at the end of this module); `register_splitter` adds one.
+SPLITTERS: dict[str, str] = {}
 UNITS = ("tokens", "chars")
+# A splitter turns a document's text into (start, end, section) spans; offsets must be exact.
+SpanFunction = Callable[[str, "ChunkConfig"], list[tuple[int, int, str]]]
+_SPANS: dict[str, SpanFunction] = {}
 
 # Sentence ends (., ! or ? followed by space) and line breaks are the only cut points of the
 # sentence splitter; words and characters are a fallback for a single over-long sentence.
@@ -85,14 +85,15 @@ class Chunk:
         return self.n_tokens > model.TEXT_WINDOW
 
 
+def register_splitter(name: str, label: str, spans: SpanFunction) -> None:
+    """Make a splitter available to ChunkConfig, the Chunking page and sweeps."""
+    SPLITTERS[name] = label
+    _SPANS[name] = spans
+
+
 def split(doc: Document, *, config: ChunkConfig) -> list[Chunk]:
     """Chunks of one document, in order, with exact offsets and model-token counts."""
-    if config.splitter == "tokens":
-        spans = [(s, e, "") for s, e in _token_windows(doc.text, config)]
-    elif config.splitter == "markdown":
-        spans = _markdown_spans(doc.text, config)
-    else:
-        spans = [(s, e, "") for s, e in _locate(doc.text, _splitter(config).split_text(doc.text), config)]
+    spans = _SPANS[config.splitter](doc.text, config)
     texts = [doc.text[s:e] for s, e, _ in spans]
     counts = model.count_tokens_batch(texts)
     return [
@@ -235,3 +236,17 @@ def _markdown_spans(text: str, config: ChunkConfig) -> list[tuple[int, int, str]
         body = text[start:end]
         spans.extend((s, e, path) for s, e in _locate(body, recursive.split_text(body), inner, base=start))
     return spans
+
+
+def _langchain_spans(text: str, config: ChunkConfig) -> list[tuple[int, int, str]]:
+    return [(s, e, "") for s, e in _locate(text, _splitter(config).split_text(text), config)]
+
+
+def _token_spans(text: str, config: ChunkConfig) -> list[tuple[int, int, str]]:
+    return [(s, e, "") for s, e in _token_windows(text, config)]
+
+
+register_splitter("recursive", "Recursive characters: paragraphs, then lines, then words", _langchain_spans)
+register_splitter("tokens", "Fixed windows of the embedding model's own word-piece tokens", _token_spans)
+register_splitter("markdown", "Markdown headers first, then recursive inside each section", _markdown_spans)
+register_splitter("sentences", "Whole sentences packed up to the size", _langchain_spans)
