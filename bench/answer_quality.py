@@ -43,7 +43,8 @@ def contains_gold(answer_text: str, question: Question) -> bool:
     return any(_norm(a) in text for a in question.answers if a.strip())
 
 
-def run(docs_dir: Path, questions_file: Path, *, k: int, config: ExtractiveConfig = ExtractiveConfig()) -> dict:
+def run(docs_dir: Path, questions_file: Path, *, k: int, config: ExtractiveConfig | None = None) -> dict:
+    config = config or ExtractiveConfig()
     report = load_directory(docs_dir)
     docs = {d.name: d for d in report.documents}
     qset = load_questions(questions_file.read_bytes(), questions_file.name)

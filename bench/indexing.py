@@ -63,8 +63,8 @@ def main() -> None:
             contenders = {
                 "langchain": lambda: FAISS.from_texts(texts, lc_embeddings),
                 # A fresh cache each time: this is the cold, first-index cost.
-                "project_fp32": lambda: Retriever.build(chunks, embedder=CachedEmbedder(fp32, VectorCache(Path(tmp) / f"fp32-{rep}.sqlite"))),
-                "project_int8": lambda: Retriever.build(chunks, embedder=CachedEmbedder(int8, VectorCache(Path(tmp) / f"int8-{rep}.sqlite"))),
+                "project_fp32": lambda rep=rep: Retriever.build(chunks, embedder=CachedEmbedder(fp32, VectorCache(Path(tmp) / f"fp32-{rep}.sqlite"))),
+                "project_int8": lambda rep=rep: Retriever.build(chunks, embedder=CachedEmbedder(int8, VectorCache(Path(tmp) / f"int8-{rep}.sqlite"))),
             }
             for name, build in contenders.items():
                 seconds, result = _timed(build)

@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.load_test import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, ROOT, RunTracker, StreamlitServer
+from tools.harness import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, ROOT, RunTracker, StreamlitServer
 
 TARGET_RATIO = 20.0
 

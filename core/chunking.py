@@ -6,8 +6,8 @@ marks, page numbers, evaluation against gold spans) is computed from those offse
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from core import model
 from core.documents import Document

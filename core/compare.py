@@ -6,8 +6,8 @@ retrieved chunk is "the same" as another when it covers the same characters.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from core.chunking import Chunk, ChunkConfig
 from core.documents import Document

@@ -9,11 +9,12 @@ answers took highlighted.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 # core.costs owns the approach ids, so a verdict names the same approach the Costs page prices.
 from core.costs import FINE_TUNING, HYBRID, RAG
+
 # The examples rule of thumb is the readiness check's, so Q5 and that page quote the same numbers.
 from core.finetune import GOOD_EXAMPLES, MIN_EXAMPLES
 

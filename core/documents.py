@@ -9,9 +9,9 @@ import bisect
 import hashlib
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 

@@ -11,9 +11,10 @@ import hashlib
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -66,7 +67,7 @@ class SentenceTransformerEmbedder:
             self._model = _quantise_int8(self._model)
             self.encode_batch = 1
 
-    def batched(self) -> "SentenceTransformerEmbedder":
+    def batched(self) -> SentenceTransformerEmbedder:
         """A twin sharing this model that encodes 32 texts per pass, for bulk work (indexing a
         corpus, a sentence bank), where throughput matters and the same corpus is always cut
         into the same length-sorted batches.
@@ -139,7 +140,7 @@ class VectorCache:
 
     @staticmethod
     def key(model_id: str, text: str) -> str:
-        return hashlib.sha256(f"{model_id}\x00{text}".encode("utf-8")).hexdigest()
+        return hashlib.sha256(f"{model_id}\x00{text}".encode()).hexdigest()
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -230,7 +231,7 @@ class CachedEmbedder:
         self.last_misses = 0
         self._bulk: CachedEmbedder | None = None
 
-    def bulk(self) -> "CachedEmbedder":
+    def bulk(self) -> CachedEmbedder:
         """The throughput variant of this embedder (see SentenceTransformerEmbedder.batched);
         one twin per embedder, so its hit/miss counts stay readable after a build."""
         if self._bulk is None:

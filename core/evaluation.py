@@ -11,9 +11,9 @@ import io
 import json
 import math
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from core.chunking import Chunk
 from core.documents import Document

@@ -5,8 +5,8 @@ tokenizer (typically within ~10-20% for English), labelled as such in the UI.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from core import model
 from core.retrieval import Hit

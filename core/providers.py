@@ -23,9 +23,10 @@ import re
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Callable, Iterator, Mapping
+from functools import cache
+from typing import Any
 
 OLLAMA_URL = "http://127.0.0.1:11434"
 PROBE_TIMEOUT = 0.5  # seconds: a local server answers in milliseconds or is not there
@@ -68,7 +69,7 @@ class ProviderStatus:
 # --- discovery -----------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def integration_importable(module: str) -> bool:
     """True when the integration package imports (checked once per process)."""
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from core.answer import CITATION, Answer, Grounding, parse_citations
 from core.chunking import Chunk

@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 import html
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Mapping
+from datetime import UTC, datetime
 
 from core import decision
 from core.costs import LIMITS, CostComparison, CostInputs, compare, usd
@@ -84,7 +84,7 @@ def build_report(
     generated: datetime | None = None,
 ) -> str:
     """The whole report as one HTML document (a str)."""
-    generated = generated or datetime.now(timezone.utc)
+    generated = generated or datetime.now(UTC)
     comparison = compare(cost_inputs or CostInputs())
     body = [
         "<h1>RAG Explorer: decision report</h1>",

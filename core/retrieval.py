@@ -13,8 +13,9 @@ raw scores, are on the same scale for both, so no weight needs tuning.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -154,7 +155,7 @@ class Query:
 
     text: str
     vector: np.ndarray
-    retriever: "Retriever"
+    retriever: Retriever
 
 
 class Source(Protocol):
@@ -318,7 +319,7 @@ class Retriever:
 
     @classmethod
     def from_vectors(cls, chunks: Sequence[Chunk], vectors: np.ndarray, *, embedder: Embedder,
-                     store: str = "faiss") -> "Retriever":
+                     store: str = "faiss") -> Retriever:
         """A retriever over chunks whose vectors are already computed (pooled, cached, synthetic)."""
         if len(chunks) != len(vectors):
             raise ValueError("Need exactly one vector per chunk.")
@@ -330,7 +331,7 @@ class Retriever:
 
     @classmethod
     def build(cls, chunks: Sequence[Chunk], *, embedder: Embedder, progress: Progress | None = None,
-              store: str = "faiss") -> "Retriever":
+              store: str = "faiss") -> Retriever:
         # A corpus goes through the throughput variant; queries through the embedder itself.
         vectors = for_bulk(embedder).embed([c.text for c in chunks], progress=progress)
         return cls.from_vectors(chunks, vectors, embedder=embedder, store=store)

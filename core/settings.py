@@ -12,9 +12,9 @@ everything downstream receives values, not variable names. Variables:
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from core import model
 from core.chunking import MAX_SIZE, MIN_SIZE
@@ -56,7 +56,7 @@ class AppSettings:
         return MIN_SIZE[unit], MAX_SIZE[unit]
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "AppSettings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> AppSettings:
         env = os.environ if environ is None else environ
         kwargs: dict = {}
         if env.get("RAG_EXPLORER_BACKEND"):

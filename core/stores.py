@@ -12,8 +12,9 @@ a class plus one `register_store` line (see docs/ARCHITECTURE.md).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import faiss
 import numpy as np

@@ -13,8 +13,8 @@ from core.retrieval import MAX_K, METHODS, RetrievalConfig, scored_evidence
 from ui import state
 from ui.answer import current_template, hit_anchor, mark_cited, render_answer
 from ui.indexing import build_index
-from ui.text import code, md
 from ui.resources import SAMPLE_DIR
+from ui.text import code, md
 from ui.widgets import need_documents
 
 st.title("Index & Retrieval")

@@ -133,7 +133,6 @@ def test_pooling_reads_only_what_the_model_would_read():
     from core.pooling import TEXT_WINDOW, visible_end
 
     text = " ".join(f"w{i}" for i in range(600))
-    doc = Document(name="long.txt", text=text, kind="text")
     long = Chunk(doc="long.txt", index=0, start=0, end=len(text), text=text, n_tokens=1200)
     cut = visible_end(long)
     from core import model

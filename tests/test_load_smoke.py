@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.load_test import CHROMIUM, percentile
+from bench.load_test import percentile
+from tools.harness import CHROMIUM
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,8 @@ import http.server
 import json
 import threading
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from langchain_core.exceptions import ModelAuthenticationError, ModelRateLimitEr
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk
-from langchain_core.outputs import ChatGenerationChunk, ChatResult, ChatGeneration
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from core import providers
 from core.prices import answer_cost, model_price

@@ -1,7 +1,7 @@
 """The stakeholder report: valid, self-contained HTML carrying the numbers the pages show."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import pytest
@@ -11,7 +11,7 @@ from core.costs import CostInputs, compare, usd
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 ANSWERS = {"changes": "no", "problem": "both", "attribution": "yes", "latency": "no", "examples": "yes"}
-WHEN = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 class StrictChecker(HTMLParser):

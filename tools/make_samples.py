@@ -401,8 +401,9 @@ def resolve_questions(texts: dict[str, str], questions: list[dict]) -> list[dict
 def main() -> None:
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "tools"))
-    from core.documents import load_directory
     from sample_questions import QUESTIONS
+
+    from core.documents import load_directory
 
     build_pdf(SAMPLES / PDF_NAME)
     build_docx(SAMPLES / DOCX_NAME)

@@ -14,8 +14,8 @@ it builds the client).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import streamlit as st
 

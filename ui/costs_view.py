@@ -5,7 +5,7 @@ the same `usd` the stakeholder report uses.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 import streamlit as st

@@ -7,7 +7,7 @@ Progress updates are also where Streamlit can interrupt a long run (any click re
 from __future__ import annotations
 
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import streamlit as st
@@ -76,7 +76,7 @@ class ReportingEmbedder:
         self._report = report
         self._min = min_texts
 
-    def bulk(self) -> "ReportingEmbedder":
+    def bulk(self) -> ReportingEmbedder:
         """The inner embedder's throughput variant, still reporting progress."""
         return ReportingEmbedder(for_bulk(self.inner), self._report, min_texts=self._min)
 

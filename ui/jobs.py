@@ -8,7 +8,8 @@ the next run finds the job still marked "running" and flags it as cancelled (set
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import streamlit as st
 

@@ -7,15 +7,18 @@ their widgets' values across page switches with `keep_widget`.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Literal
 
 import streamlit as st
 
 from core.chunking import Chunk, ChunkConfig, split_corpus
 from core.costs import CostInputs
 from core.documents import Document
+from core.evaluation import EvalRun
 from core.retrieval import RetrievalConfig, Retriever
+from core.sweep import SweepGrid, SweepRow
 from ui.resources import index_identity
 
 # Keys of st.session_state owned by this module. Pages use the functions below.
@@ -280,11 +283,6 @@ def forget_widgets(keys: Iterable[str]) -> None:
 
 
 # -- the Evaluate page's runs ---------------------------------------------------------------------
-# Imported here, not at the top, so this section can be added and reviewed on its own.
-from typing import Literal, Sequence  # noqa: E402
-
-from core.evaluation import EvalRun  # noqa: E402
-from core.sweep import SweepGrid, SweepRow  # noqa: E402
 
 EVAL_RUN = "_eval_run"          # EvalRecord of the last "Evaluate current settings"
 SWEEP_JOB = "_eval_sweep"       # SweepJob of the last sweep

@@ -8,7 +8,6 @@ from ui import state
 from ui.resources import SAMPLE_DIR
 from ui.text import md
 
-
 _SLOT = "_sidebar_slot"
 
 

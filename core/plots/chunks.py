@@ -1,7 +1,7 @@
 """Figures about a chunking: length distribution against the model's window."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import math
 import textwrap
-from typing import Sequence
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 

@@ -4,18 +4,17 @@ Each test gets a fresh browser context (a new Streamlit session with empty sessi
 module's server. Pages are driven like a user would: clicks in the sidebar navigation (a URL
 change would start a new session and lose the session's documents), keyboard on sliders, the real
 file input. After every action we wait for the script run it caused to finish (counted from the
-websocket, see bench.load_test.RunTracker) and for the page to be idle.
+websocket, see tools/harness.py RunTracker) and for the page to be idle.
 """
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from bench.load_test import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, RunTracker, StreamlitServer
+from tools.harness import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, RunTracker, StreamlitServer
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_docs"
@@ -101,7 +100,7 @@ class App:
         self.wait_run(before, timeout_s)
 
     # --- verbs ---------------------------------------------------------------------------------
-    def open(self) -> "App":
+    def open(self) -> App:
         self.page.goto(self.url)
         self.wait_run(0, 120)
         return self
@@ -143,7 +142,7 @@ class App:
         """Move a slider from the keyboard; returns its new value."""
         thumb = self.key(key).locator("input[type=range]")
         for press in presses:
-            self.act(lambda: thumb.press(press))
+            self.act(lambda press=press: thumb.press(press))
         return self.slider_value(key)
 
     def upload(self, files) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.load_test import MODEL_SPINNER_TEXT
+from tools.harness import MODEL_SPINNER_TEXT
 
 pytestmark = pytest.mark.browser
 
@@ -23,13 +23,13 @@ SAMPLE_NAMES = {p.name for p in SAMPLES.iterdir() if p.is_file() and p.suffix !=
 
 SPINNER_WATCH_JS = """(() => {
   window.__modelSpinner = 0;
-  const phrase = %r;
+  const phrase = PHRASE;
   new MutationObserver((mutations) => {
     for (const m of mutations) for (const node of m.addedNodes) {
       if ((node.textContent || '').includes(phrase)) window.__modelSpinner++;
     }
   }).observe(document, {subtree: true, childList: true, characterData: true});
-})();""" % MODEL_SPINNER_TEXT
+})();""".replace("PHRASE", repr(MODEL_SPINNER_TEXT))
 
 
 def _hit_docs(app) -> set[str]:

@@ -1,7 +1,8 @@
 """Small helpers and session keys the Evaluate page's tabs share."""
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import streamlit as st
 

@@ -5,8 +5,8 @@ Chunk ids mean nothing across two chunkings, so everything is compared on charac
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Mapping
 
 import streamlit as st
 

@@ -4,7 +4,7 @@ Fast mode ranks, exact decides: this shows how far each pooled estimate was from
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 import streamlit as st

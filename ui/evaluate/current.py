@@ -5,7 +5,7 @@ These are exact numbers (the session's own index), and they are what the report 
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 import streamlit as st

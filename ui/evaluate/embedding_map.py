@@ -5,7 +5,7 @@ keeps its vectors elsewhere (the retriever's `vectors` is None) has nothing to d
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import streamlit as st
 

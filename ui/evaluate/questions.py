@@ -6,8 +6,8 @@ document is not loaded), so the tabs only ever see usable questions.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import pandas as pd
 import streamlit as st

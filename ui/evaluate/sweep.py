@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, replace
-from typing import Mapping
 
 import pandas as pd
 import streamlit as st
