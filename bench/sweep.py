@@ -41,7 +41,7 @@ def distractors(target_bytes: int, existing: int) -> list[Document]:
     for name in PAD_MODULES:
         if total >= target_bytes:
             break
-        text = pydoc.render_doc(name, renderer=pydoc.plaintext)[: target_bytes - total]
+        text = pydoc.render_doc(name, renderer=pydoc.plaintext)[: target_bytes - total]  # type: ignore[attr-defined]  # typeshed's pydoc stub omits plaintext
         docs.append(Document(name=f"pydoc_{name}.txt", text=text, kind="text"))
         total += len(text)
     return docs
@@ -117,7 +117,13 @@ def main() -> None:
 
     # The recommendation rests on exact numbers where we have them: fast mode ranks, exact decides.
     exact_best = max(confirmed, key=lambda c: (c[f"exact_hit@{k_ref}"], c["exact_mrr"]), default=None)
-    recommended = exact_best["chunking"] if exact_best else (fast.best("hit", k=k_ref).chunk_config().label())
+    if exact_best:
+        recommended = exact_best["chunking"]
+    else:
+        fast_best = fast.best("hit", k=k_ref)
+        if fast_best is None:
+            raise SystemExit(f"No chunking was scored at k={k_ref}, so there is nothing to recommend.")
+        recommended = fast_best.chunk_config().label()
     default = ChunkConfig()
     summary = {
         "summary": True,

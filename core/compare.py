@@ -135,7 +135,8 @@ def explain_miss(question: Question, chunks: Sequence[Chunk], doc: Document | No
     if span is None:
         return MissExplanation(None, (), ())
     lo, hi = span
-    holders, parts = [], []
+    holders: list[int] = []
+    parts: list[int] = []
     for i, c in enumerate(chunks):
         if c.doc != question.source or c.end <= lo or c.start >= hi:
             continue

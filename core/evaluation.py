@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from core.chunking import Chunk
 from core.documents import Document
 from core.retrieval import RetrievalConfig, Retriever
@@ -220,7 +222,7 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], docs: Mapping[
     usable = [q for q in questions if q.source in docs]
     skipped = tuple(q.question for q in questions if q.source not in docs)
     started = time.perf_counter()
-    qvs = retriever.embed_queries([q.question for q in usable]) if usable else []
+    qvs: np.ndarray | list[np.ndarray] = retriever.embed_queries([q.question for q in usable]) if usable else []
     results = []
     for q, qv in zip(usable, qvs):
         hits = retriever.search(q.question, config=config, query_vector=qv)

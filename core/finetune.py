@@ -61,7 +61,7 @@ class ParseResult:
 
 def parse_jsonl(data: bytes | str) -> ParseResult:
     """Validate every line; keep the usable ones as Examples and the rest as Problems."""
-    raw_lines = data.split(b"\n") if isinstance(data, bytes) else data.split("\n")
+    raw_lines: Sequence[bytes | str] = data.split(b"\n") if isinstance(data, bytes) else data.split("\n")
     examples: list[Example] = []
     problems: list[Problem] = []
     file_format: str | None = None
@@ -111,7 +111,8 @@ def _parse_chat(number: int, messages: object, raw: str) -> tuple[Example | None
     if not isinstance(messages, list) or not messages:
         return None, ["'messages' must be a non-empty list of {role, content} objects."]
     errors: list[str] = []
-    prompt, answer = [], []
+    prompt: list[str] = []
+    answer: list[str] = []
     for k, msg in enumerate(messages, start=1):
         if not isinstance(msg, dict):
             errors.append(f"Message {k} is not an object.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -101,7 +101,7 @@ def build_report(
     )
 
 
-def _table(header: tuple[str, ...] | None, rows: list[tuple[str, ...]], numeric: tuple[int, ...] = ()) -> str:
+def _table(header: tuple[str, ...] | None, rows: Sequence[tuple[str, ...]], numeric: tuple[int, ...] = ()) -> str:
     """A table whose cells are already-escaped HTML."""
     head = f"<thead><tr>{''.join(f'<th>{h}</th>' for h in header)}</tr></thead>" if header else ""
     body = "".join(
@@ -159,17 +159,20 @@ def _decision_section(answers: Mapping[str, str] | None) -> str:
     out.append(_table(("Question", "Answer", "What it contributed"), rows))
     if rec.not_reached:
         out.append('<p class="muted">Not asked: the first answer settles the question on its own.</p>')
-    if not rec.complete:
+    outcome = rec.outcome
+    if outcome is None:
+        # evaluate() names the first unanswered question whenever it has no outcome.
+        assert rec.next_question is not None
         nxt = decision.QUESTION_BY_ID[rec.next_question]
         out.append(f"<p>Not finished: question {nxt.number} is unanswered, so there is no recommendation yet.</p>")
         return "\n".join(out)
-    out.append(f'<p class="verdict">Recommendation: {esc(rec.outcome.title)}</p>')
-    out.append(f"<p>{esc(rec.outcome.summary)}</p>")
+    out.append(f'<p class="verdict">Recommendation: {esc(outcome.title)}</p>')
+    out.append(f"<p>{esc(outcome.summary)}</p>")
     out.append(f'<p class="muted">Deciding rule: {esc(rec.rule_text)}</p>')
     for conflict in rec.conflicts:
         out.append(f'<div class="conflict"><p><strong>Conflict:</strong> {esc(conflict.description)}</p>'
                    f"<p><strong>Resolved:</strong> {esc(conflict.resolution)}</p></div>")
-    steps = "".join(f"<li>{esc(s)}</li>" for s in rec.outcome.next_steps)
+    steps = "".join(f"<li>{esc(s)}</li>" for s in outcome.next_steps)
     out.append(f"<p>Next steps:</p><ul>{steps}</ul>")
     return "\n".join(out)
 

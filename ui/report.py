@@ -1,6 +1,8 @@
 """The stakeholder-report download button the Decide and Costs pages share."""
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from core import report
@@ -19,7 +21,8 @@ def report_button(*, key: str, help: str) -> bool:
     metrics, metrics_label = report.split_metrics(
         None if summary is None else {"label": summary.label, **summary.metrics})
     # Read now: the download callable runs outside this script run.
-    args = dict(
+    build = partial(
+        report.build_report,
         chunking=report.ChunkSummary(label) if stats is None else report.ChunkSummary(
             label, stats.n_chunks, stats.mean_tokens, stats.max_tokens, stats.n_truncated),
         metrics=metrics,
@@ -31,7 +34,7 @@ def report_button(*, key: str, help: str) -> bool:
     st.download_button(
         "Download the stakeholder report (HTML)",
         # Built only on click: the file embeds plotly.js (a few MB), too heavy to rebuild on every rerun.
-        data=lambda: report.build_report(**args),
+        data=build,
         file_name="rag_explorer_report.html",
         mime="text/html",
         key=key,

@@ -31,9 +31,9 @@ def confirm_section(job: state.SweepJob, metric: str, k: int, method: str, chose
     clicked = b1.button(f"Confirm the best {len(configs)} exactly", key="eval_confirm_run", disabled=not chosen.questions)
     b2.button("Cancel", key="eval_confirm_cancel", help="Stops the exact runs; finished ones are kept.")
     if clicked:
-        confirm = state.ConfirmJob(job.id, tuple(configs))
-        state.set_confirm_job(confirm)
-        run_job(confirm.progress, confirmation_grids(configs, like=job.grid), mode="exact", what="exact confirmation",
+        started = state.ConfirmJob(job.id, tuple(configs))
+        state.set_confirm_job(started)
+        run_job(started.progress, confirmation_grids(configs, like=job.grid), mode="exact", what="exact confirmation",
                 docs=list(docs.values()), questions=chosen.questions)
     confirm = state.confirm_job()
     if confirm is None or confirm.sweep_id != job.id:

@@ -49,12 +49,12 @@ def sweep_tab(chosen: ChosenQuestions, docs: Mapping[str, Document]) -> None:
     if not chosen.questions:
         st.info("Load a question set with questions about the loaded documents to run a sweep.")
     if run_clicked and grid is not None:
-        job = state.SweepJob(grid, mode, key=(state.corpus_key(), chosen.key), id=time.time())
-        state.set_sweep_job(job)
+        started = state.SweepJob(grid, mode, key=(state.corpus_key(), chosen.key), id=time.time())
+        state.set_sweep_job(started)
         # The old sweep's row choices would point at rows of the new one.
         for key in ("eval_apply_choice", "_eval_sw_selected", "eval_sweep_table"):
             st.session_state.pop(key, None)
-        run_job(job.progress, [grid], mode=mode, what="sweep", docs=list(docs.values()), questions=chosen.questions)
+        run_job(started.progress, [grid], mode=mode, what="sweep", docs=list(docs.values()), questions=chosen.questions)
     job = state.sweep_job()
     if job is not None:
         show_sweep(job, chosen, docs)
