@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.resources import warm_up
 from ui.widgets import session_sidebar
 
 st.set_page_config(page_title="RAG Explorer", page_icon=":material/travel_explore:", layout="wide")
@@ -22,6 +23,7 @@ PAGES = {
     ],
 }
 
+warm_up()  # the embedding model loads in the background while the user looks around
 nav = st.navigation(PAGES)
 
 session_sidebar()  # before the page; it redraws itself when the page changes the session

@@ -32,17 +32,17 @@ t0 = time.perf_counter()
 from pathlib import Path
 from core.chunking import ChunkConfig, split_corpus
 from core.documents import load_directory
-from core.embedding import default_embedder, for_bulk
+from core.embedding import default_embedder
 from core.retrieval import Retriever
-from ui.resources import BACKEND
-emb = default_embedder(backend=BACKEND, cache_dir=Path(sys.argv[1]))
+emb = default_embedder(cache_dir=Path(sys.argv[1]))
 t1 = time.perf_counter()
 chunks = split_corpus(load_directory(Path(sys.argv[2])).documents, config=ChunkConfig())
 t2 = time.perf_counter()
-Retriever.build(chunks, embedder=emb)
+vectors, embedded = emb.embed_counted([c.text for c in chunks])
+Retriever.from_vectors(chunks, vectors, embedder=emb)
 t3 = time.perf_counter()
-print(json.dumps({"backend": BACKEND, "chunks": len(chunks), "embedded": for_bulk(emb).last_misses,
-                  "from_cache": for_bulk(emb).last_hits, "startup_s": round(t1 - t0, 3),
+print(json.dumps({"backend": emb.model_id, "chunks": len(chunks), "embedded": embedded,
+                  "from_cache": len(chunks) - embedded, "startup_s": round(t1 - t0, 3),
                   "index_s": round(t3 - t2, 4), "cache_rebuilds": emb.cache.rebuilds}))
 """
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from bench._common import add_corpus_args, load_corpus
 from core.chunking import ChunkConfig, split_corpus
-from core.embedding import default_embedder, for_bulk
+from core.embedding import default_embedder
 from core.evaluation import evaluate
-from core.pooling import SentenceBank
 from core.retrieval import METHODS, RetrievalConfig, Retriever
+from core.sentences import SentenceBank
 
 
 def main() -> None:
@@ -42,7 +42,7 @@ def main() -> None:
         if args.mode == "pooled":
             vectors = SentenceBank(docs, embedder=embedder).pooled(chunks)
         else:
-            vectors = for_bulk(embedder).embed([c.text for c in chunks])
+            vectors = embedder.embed([c.text for c in chunks])
         retriever = Retriever.from_vectors(chunks, vectors, embedder=embedder)
         index_s = time.perf_counter() - started
         by_name = {d.name: d for d in docs}

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.embedding import Embedder
 from core.lexical import STOPWORDS, tokenize
 from core.retrieval import Hit
+from core.sentences import SentenceSource, Span, sentence_spans
 
 EXTRACTIVE_LABEL = "Extractive answer: sentences quoted from the retrieved chunks, no LLM involved"
 GROUNDING_LABEL = (
@@ -35,106 +35,23 @@ GROUNDING_LABEL = (
     "weaker than, an LLM-judged faithfulness score such as RAGAS's."
 )
 
-# --- sentences -----------------------------------------------------------------------------
-
-# Abbreviations whose period does not end a sentence (compared lower-cased, without the period).
-_ABBREVIATIONS = frozenset("e.g i.e etc vs approx incl no nr fig dept mr mrs ms dr st inc ltd co".split())
-_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s+)")
-_LIST_MARKER = re.compile(r"^\s*(?:[-*+•>|]|#{1,6}\s|\d{1,3}[.)]\s)")
 _WORD = re.compile(r"[A-Za-z0-9]")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 # A citation marker: [1], [1, 3], [1-3]. Public so core.render links exactly what is parsed here.
 CITATION = re.compile(r"\[(\d+(?:\s*(?:[,;]|[-–])\s*\d+)*)\]")
 _SPACE = re.compile(r"\s+")
-# A printed line this long that ends without punctuation was wrapped by the PDF or text layout.
-_WRAPPED_LINE = 60
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of `text`, exact offsets, whitespace trimmed.
-
-    Blank lines, list items, headings and table rows end a sentence; a single line break inside
-    running prose (PDF text wraps mid-sentence) does not, so a wrapped sentence stays whole.
-    """
-    spans: list[tuple[int, int]] = []
-    for lo, hi in _blocks(text):
-        cursor = lo
-        for m in _SENTENCE_END.finditer(text, lo, hi):
-            end = m.end()
-            if _is_abbreviation(text, m.start()) or _is_numbering(text, m.start()) or _next_is_lower(text, end, hi):
-                continue
-            spans.append((cursor, end))
-            cursor = end
-        spans.append((cursor, hi))
-    return [s for s in (_trim(text, a, b) for a, b in spans) if s and _WORD.search(text[s[0] : s[1]])]
+# --- sentences (what a sentence is: core.sentences) --------------------------------------------
 
 
-def _blocks(text: str) -> list[tuple[int, int]]:
-    """Runs of lines that belong to one piece of prose."""
-    blocks: list[tuple[int, int]] = []
-    start: int | None = None
-    prev, prev_end, pos = "", 0, 0
-    for line in text.split("\n"):
-        lo, hi = pos, pos + len(line)
-        pos = hi + 1
-        if not line.strip():
-            if start is not None:
-                blocks.append((start, prev_end))
-                start = None
-            continue
-        if start is not None and not _soft_break(prev, line):
-            blocks.append((start, prev_end))
-            start = None
-        if start is None:
-            start = lo
-        prev, prev_end = line, hi
-    if start is not None:
-        blocks.append((start, prev_end))
-    return blocks
-
-
-def _soft_break(prev: str, line: str) -> bool:
-    if _LIST_MARKER.match(line) or prev.lstrip().startswith("#"):
-        return False
-    stripped = line.lstrip()
-    if stripped[:1].islower():
-        return True
-    tail = prev.rstrip()[-1:]
-    return len(prev.strip()) >= _WRAPPED_LINE and tail not in ".!?:;"
-
-
-def _is_abbreviation(text: str, dot: int) -> bool:
-    if text[dot] != ".":
-        return False
-    m = re.search(r"([A-Za-z][A-Za-z.]*)$", text[max(0, dot - 12) : dot])
-    if not m:
-        return False
-    word = m.group(1).lower()
-    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
-
-
-def _is_numbering(text: str, dot: int) -> bool:
-    """The "2." of "2. Limits by plan": a section or list number, not a sentence end."""
-    line_start = text.rfind("\n", 0, dot) + 1
-    return text[dot] == "." and re.fullmatch(r"\s*\d{1,3}(\.\d{1,3})*", text[line_start:dot]) is not None
-
-
-def _next_is_lower(text: str, end: int, hi: int) -> bool:
-    m = re.compile(r"\s*(\S)").match(text, end, hi)
-    return bool(m) and m.group(1).islower()
-
-
-def _trim(text: str, lo: int, hi: int) -> tuple[int, int] | None:
-    while lo < hi and text[lo].isspace():
-        lo += 1
-    while hi > lo and text[hi - 1].isspace():
-        hi -= 1
-    return (lo, hi) if lo < hi else None
+_BULLET = re.compile(r"^(?:[-*+•>]\s+)+")
 
 
 def clean(text: str) -> str:
-    """One line of display text: whitespace runs (wrapped lines) collapsed."""
-    return _SPACE.sub(" ", text).strip()
+    """One line of display text: whitespace runs (wrapped lines) collapsed, a list item's bullet
+    dropped (a quoted list item reads as a sentence)."""
+    return _BULLET.sub("", _SPACE.sub(" ", text).strip())
 
 
 @dataclass(frozen=True)
@@ -147,6 +64,7 @@ class SourceSentence:
     start: int  # document offsets
     end: int
     heading: bool  # a heading, FAQ question or label line: context, not an answer by itself
+    raw: str = ""  # the text as it stands in the document (what is embedded)
 
 
 def _is_heading(raw: str) -> bool:
@@ -162,7 +80,7 @@ def _is_heading(raw: str) -> bool:
     return len(words) <= 3 or bool(alpha) and all(w[0].isupper() for w in alpha)
 
 
-def source_sentences(hits: Sequence[Hit]) -> list[SourceSentence]:
+def source_sentences(hits: Sequence[Hit], source: SentenceSource) -> list[SourceSentence]:
     """The sentences of the hits, each once, cited to the best-ranked hit that holds it whole.
 
     Overlapping chunks repeat sentences, and a chunk can start or end mid-sentence. Spans are
@@ -170,10 +88,9 @@ def source_sentences(hits: Sequence[Hit]) -> list[SourceSentence]:
     """
     found: list[SourceSentence] = []
     for hit in sorted(hits, key=lambda h: h.rank):
-        c = hit.chunk
-        for lo, hi in sentence_spans(c.text):
-            raw = c.text[lo:hi]
-            found.append(SourceSentence(clean(raw), hit.rank, c.doc, c.start + lo, c.start + hi, _is_heading(raw)))
+        for span in source.sentences_in(hit.chunk):
+            found.append(SourceSentence(clean(span.text), hit.rank, span.doc, span.start, span.end,
+                                        _is_heading(span.text), span.text))
     kept: list[SourceSentence] = []
     # Longest first, then best rank: a complete sentence wins over the fragments that overlap it.
     for s in sorted(found, key=lambda s: (-(s.end - s.start), s.rank)):
@@ -181,6 +98,10 @@ def source_sentences(hits: Sequence[Hit]) -> list[SourceSentence]:
             continue
         kept.append(s)
     return sorted(kept, key=lambda s: (s.rank, s.start))
+
+
+def _spans(sources: Sequence[SourceSentence]) -> list[Span]:
+    return [Span(s.doc, s.start, s.end, s.raw) for s in sources]
 
 
 # --- the extractive answer -------------------------------------------------------------------
@@ -266,21 +187,25 @@ def extractive_answer(
     question: str,
     hits: Sequence[Hit],
     *,
-    embedder: Embedder,
+    sentences: SentenceSource,
+    query_vector: np.ndarray | None = None,
     idf: Mapping[str, float] | None = None,
-    config: ExtractiveConfig = ExtractiveConfig(),
+    config: ExtractiveConfig | None = None,
 ) -> Answer:
     """The retrieved sentences that best answer `question`, cited, best first.
 
-    `idf` is the corpus's term rarity (Retriever.bm25.idf); without it rarity is estimated from
-    the retrieved sentences alone.
+    Sentence vectors come from `sentences` (the corpus's bank: read, not computed); pass the
+    question's vector the search already computed as `query_vector`. Whatever is missing is
+    embedded in one batched call. `idf` is the corpus's term rarity (Retriever.bm25.idf); without
+    it rarity is estimated from the retrieved sentences alone.
     """
+    config = config or ExtractiveConfig()
     started = time.perf_counter()
-    sources = source_sentences(hits)
+    sources = source_sentences(hits, sentences)
     if not question.strip() or not sources:
         return Answer("", (), "extractive", frozenset(), seconds=time.perf_counter() - started)
-    vectors = embedder.embed([question] + [s.text for s in sources])
-    qv, sv = vectors[0], vectors[1:]
+    sv, extra = sentences.vectors_for(_spans(sources), extra=[question] if query_vector is None else [])
+    qv = extra[0] if query_vector is None else np.asarray(query_vector, dtype=np.float32)
     cosine = sv @ qv
     terms = [set(tokenize(s.text)) for s in sources]
     coverage = _idf_coverage(tokenize(question), terms, idf)
@@ -318,11 +243,13 @@ def extractive_answer(
         if max(float(sv[i] @ sv[j]) for j in chosen) >= config.redundancy:
             continue
         chosen.append(i)
-    lines, sentences, pos = [], [], 0
+    lines: list[str] = []
+    quoted: list[AnswerSentence] = []
+    pos = 0
     for i in chosen:
         src = sources[i]
         lines.append(f"{src.text} [{src.rank}]")
-        sentences.append(
+        quoted.append(
             AnswerSentence(
                 text=src.text,
                 citations=(src.rank,),
@@ -337,9 +264,9 @@ def extractive_answer(
     text = "\n".join(lines)
     return Answer(
         text=text,
-        sentences=tuple(sentences),
+        sentences=tuple(quoted),
         kind="extractive",
-        cited=frozenset(s.citations[0] for s in sentences),
+        cited=frozenset(s.citations[0] for s in quoted),
         seconds=time.perf_counter() - started,
     )
 
@@ -482,11 +409,15 @@ def content_terms(text: str) -> set[str]:
 
 
 def check_grounding(
-    answer: Answer, hits: Sequence[Hit], *, embedder: Embedder, config: GroundingConfig = GroundingConfig()
+    answer: Answer, hits: Sequence[Hit], *, sentences: SentenceSource, config: GroundingConfig | None = None
 ) -> Grounding:
-    """Score each answer sentence against the retrieved text and flag the poorly supported ones."""
+    """Score each answer sentence against the retrieved text and flag the poorly supported ones.
+
+    A quoted sentence (the extractive answer's) is read from `sentences` like the retrieved ones;
+    a generated answer's sentences are embedded together in one batched call."""
+    config = config or GroundingConfig()
     started = time.perf_counter()
-    sources = source_sentences(hits)
+    sources = source_sentences(hits, sentences)
     claims = [s for s in answer.sentences if s.text.strip()]
     if not claims:
         return Grounding((), config.threshold, time.perf_counter() - started)
@@ -497,12 +428,17 @@ def check_grounding(
             for s in claims
         )
         return Grounding(out, config.threshold, time.perf_counter() - started)
-    vectors = embedder.embed([s.text for s in claims] + [s.text for s in sources])
-    cv, sv = vectors[: len(claims)], vectors[len(claims) :]
+    # A quoted claim is one of the retrieved sentences: reuse its row; embed only the others.
+    row_of = {(s.doc, s.start, s.end): i for i, s in enumerate(sources)}
+    rows = [row_of.get((c.doc, c.start, c.end)) if c.doc and c.start is not None and c.end is not None else None
+            for c in claims]
+    sv, fresh = sentences.vectors_for(_spans(sources), extra=[c.text for c, r in zip(claims, rows) if r is None])
+    fresh_rows = iter(range(len(fresh)))
+    cv = np.stack([sv[r] if r is not None else fresh[next(fresh_rows)] for r in rows])
     sims = cv @ sv.T
     source_terms = [content_terms(s.text) for s in sources]
     source_figures = [_figures(s.text) for s in sources]
-    out = []
+    supports: list[SentenceSupport] = []
     for i, claim in enumerate(claims):
         top = list(np.argsort(-sims[i], kind="stable")[: config.top_sources])
         best = int(top[0])
@@ -515,7 +451,7 @@ def check_grounding(
         missing = tuple(sorted(_figures(claim.text) - near_figures))
         support = config.dense_weight * cosine + (1 - config.dense_weight) * overlap
         abstains = bool(_ABSTAIN.search(claim.text))
-        out.append(
+        supports.append(
             SentenceSupport(
                 text=claim.text,
                 citations=claim.citations,
@@ -530,4 +466,4 @@ def check_grounding(
                 span=claim.span,
             )
         )
-    return Grounding(tuple(out), config.threshold, time.perf_counter() - started)
+    return Grounding(tuple(supports), config.threshold, time.perf_counter() - started)

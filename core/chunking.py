@@ -20,9 +20,6 @@ UNITS = ("tokens", "chars")
 SpanFunction = Callable[[str, "ChunkConfig"], list[tuple[int, int, str]]]
 _SPANS: dict[str, SpanFunction] = {}
 
-# Sentence ends (., ! or ? followed by space) and line breaks are the only cut points of the
-# sentence splitter; words and characters are a fallback for a single over-long sentence.
-_SENTENCE_SEPARATORS = [r"(?<=[.!?])\s+|\n+", r"\s+", ""]
 _MARKDOWN_HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 
 MIN_SIZE = {"tokens": 16, "chars": 50}
@@ -122,17 +119,12 @@ def _length_function(unit: str) -> Callable[[str], int]:
 def _splitter(config: ChunkConfig, *, size: int | None = None):
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    kwargs = dict(
+    return RecursiveCharacterTextSplitter(
         chunk_size=size or config.size,
         chunk_overlap=config.overlap,
         length_function=_length_function(config.unit),
         strip_whitespace=True,
     )
-    if config.splitter == "sentences":
-        return RecursiveCharacterTextSplitter(
-            separators=_SENTENCE_SEPARATORS, is_separator_regex=True, keep_separator="end", **kwargs
-        )
-    return RecursiveCharacterTextSplitter(**kwargs)
 
 
 def _locate(text: str, pieces: list[str], config: ChunkConfig, base: int = 0) -> list[tuple[int, int]]:
@@ -246,7 +238,37 @@ def _token_spans(text: str, config: ChunkConfig) -> list[tuple[int, int, str]]:
     return [(s, e, "") for s, e in _token_windows(text, config)]
 
 
+def _sentence_pack_spans(text: str, config: ChunkConfig) -> list[tuple[int, int, str]]:
+    """Whole sentences (core.sentences' definition, the one answers and pooling use) packed up to
+    the size; the overlap repeats whole sentences. A single sentence over the size is cut by the
+    recursive splitter, the only place a chunk boundary falls inside a sentence."""
+    from core.sentences import sentence_spans  # core.sentences builds on Chunk: import at use
+
+    measure = _length_function(config.unit)
+    pieces: list[tuple[int, int]] = []
+    for s, e in sentence_spans(text):
+        if measure(text[s:e]) <= config.size:
+            pieces.append((s, e))
+        else:
+            pieces.extend((s + a, s + b) for a, b in _locate(text[s:e], _splitter(config).split_text(text[s:e]), config))
+    spans: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(pieces):
+        j = i
+        while j + 1 < len(pieces) and measure(text[pieces[i][0] : pieces[j + 1][1]]) <= config.size:
+            j += 1
+        spans.append((pieces[i][0], pieces[j][1], ""))
+        if j + 1 >= len(pieces):
+            break
+        # Start the next chunk as far back as the overlap allows, always past this chunk's start.
+        k = j + 1
+        while k - 1 > i and measure(text[pieces[k - 1][0] : pieces[j][1]]) <= config.overlap:
+            k -= 1
+        i = k
+    return spans
+
+
 register_splitter("recursive", "Recursive characters: paragraphs, then lines, then words", _langchain_spans)
 register_splitter("tokens", "Fixed windows of the embedding model's own word-piece tokens", _token_spans)
 register_splitter("markdown", "Markdown headers first, then recursive inside each section", _markdown_spans)
-register_splitter("sentences", "Whole sentences packed up to the size", _langchain_spans)
+register_splitter("sentences", "Whole sentences packed up to the size", _sentence_pack_spans)

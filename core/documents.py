@@ -204,10 +204,10 @@ def _load_pdf(data: bytes, name: str):
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             try:
-                ok = reader.decrypt("")
+                opened = bool(reader.decrypt(""))  # an empty user password opens many "encrypted" PDFs
             except Exception:
-                ok = 0
-            if not ok:
+                opened = False
+            if not opened:
                 raise DocumentError(f"{name}: the PDF is password-protected; remove the password and retry.")
         parts, starts, pos = [], [], 0
         for page in reader.pages:

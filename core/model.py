@@ -49,7 +49,7 @@ def tokenizer():
 
 
 @lru_cache(maxsize=1)
-def _fast():
+def encoder():
     """The Rust tokenizer behind the transformers wrapper: the same word pieces without the
     wrapper's per-call overhead (half the time of a token-unit chunking went there). A copy, with
     the truncation to 128 and padding its tokenizer.json ships with switched off."""
@@ -70,18 +70,18 @@ def count_tokens(text: str) -> int:
     """
     if not text:
         return 0
-    return len(_fast().encode(text, add_special_tokens=False).ids)
+    return len(encoder().encode(text, add_special_tokens=False).ids)
 
 
 def count_tokens_batch(texts: list[str]) -> list[int]:
     """Like count_tokens for many texts in one tokenizer call (much faster)."""
     if not texts:
         return []
-    return [len(e.ids) for e in _fast().encode_batch(list(texts), add_special_tokens=False)]
+    return [len(e.ids) for e in encoder().encode_batch(list(texts), add_special_tokens=False)]
 
 
 def token_spans(text: str) -> list[tuple[int, int]]:
     """Character span of every word piece of `text`, in order."""
     if not text:
         return []
-    return [tuple(span) for span in _fast().encode(text, add_special_tokens=False).offsets]
+    return [tuple(span) for span in encoder().encode(text, add_special_tokens=False).offsets]

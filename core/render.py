@@ -105,8 +105,8 @@ def answer_html(answer: Answer, grounding: Grounding | None, ranks: set[int]) ->
                 f'<span style="text-decoration:underline wavy #d97706;background:#fef3c7" title="{title}">{segment}</span>'
             )
         elif span in sources and sources[span].doc:
-            s = sources[span]
-            title = html.escape(f"Quoted from {s.doc}, characters {s.start:,}-{s.end:,}")
+            quote = sources[span]
+            title = html.escape(f"Quoted from {quote.doc}, characters {quote.start or 0:,}-{quote.end or 0:,}")
             parts.append(f'<span title="{title}">{segment}</span>')
         else:
             parts.append(segment)

@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from core.chunking import Chunk
-from core.embedding import Embedder, Progress, for_bulk
+from core.embedding import Embedder, Progress
 from core.lexical import BM25
 from core.stores import VectorStore, make_store
 
@@ -332,8 +332,7 @@ class Retriever:
     @classmethod
     def build(cls, chunks: Sequence[Chunk], *, embedder: Embedder, progress: Progress | None = None,
               store: str = "faiss") -> Retriever:
-        # A corpus goes through the throughput variant; queries through the embedder itself.
-        vectors = for_bulk(embedder).embed([c.text for c in chunks], progress=progress)
+        vectors = embedder.embed([c.text for c in chunks], progress=progress)
         return cls.from_vectors(chunks, vectors, embedder=embedder, store=store)
 
     def _reindex(self) -> None:

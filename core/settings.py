@@ -4,10 +4,13 @@ No module reads the environment at import time: the app builds one AppSettings a
 (`AppSettings.from_env()`, cached by ui/resources.py), benchmarks and tests build their own, and
 everything downstream receives values, not variable names. Variables:
 
-- RAG_EXPLORER_BACKEND: `torch-int8` (default) or `torch` (full fp32)
+- RAG_EXPLORER_BACKEND: `torch-bf16` (the default where the CPU multiplies bfloat16 natively) or
+  `torch` (full fp32, the default elsewhere)
 - RAG_EXPLORER_STORE: the vector store, by registered name (default `faiss`)
 - RAG_EXPLORER_CACHE: folder of the on-disk vector cache (default ~/.cache/rag-explorer)
 - RAG_EXPLORER_MAX_FILE_MB: the Documents page's default per-file limit (default 25)
+- RAG_EXPLORER_PRELOAD: `0` to load the model only when a page first needs it (default `1`: start
+  loading it in the background when the app starts; the test suite turns this off)
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from pathlib import Path
 
 from core import model
 from core.chunking import MAX_SIZE, MIN_SIZE
-from core.embedding import BACKENDS, default_cache_dir
+from core.embedding import BACKENDS, default_backend, default_cache_dir
 from core.stores import store_names
 
 # .streamlit/config.toml's server.maxUploadSize: Streamlit refuses anything larger before we see it.
@@ -27,10 +30,11 @@ SERVER_UPLOAD_MB = 50
 
 @dataclass(frozen=True)
 class AppSettings:
-    backend: str = "torch-int8"
+    backend: str = field(default_factory=default_backend)
     store: str = "faiss"
     cache_dir: Path = field(default_factory=default_cache_dir)
     max_file_mb: int = 25
+    preload: bool = True
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -70,4 +74,6 @@ class AppSettings:
                 kwargs["max_file_mb"] = int(env["RAG_EXPLORER_MAX_FILE_MB"])
             except ValueError:
                 raise ValueError("RAG_EXPLORER_MAX_FILE_MB must be a whole number of megabytes.") from None
+        if env.get("RAG_EXPLORER_PRELOAD"):
+            kwargs["preload"] = env["RAG_EXPLORER_PRELOAD"].strip().lower() not in ("0", "false", "no", "off")
         return cls(**kwargs)

@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass
 
 from core.chunking import ChunkConfig, split_corpus
 from core.documents import Document
-from core.embedding import Embedder, for_bulk
+from core.embedding import Embedder
 from core.evaluation import Question, evaluate, rescore
-from core.pooling import SentenceBank
 from core.retrieval import METHODS, RetrievalConfig, Retriever
+from core.sentences import SentenceBank
 
 MODES = ("pooled", "exact")
 
@@ -148,7 +148,11 @@ def run_sweep(
             progress(n, len(configs), config.label())
         t = time.perf_counter()
         chunks = split_corpus(docs, config=config)
-        vectors = bank.pooled(chunks) if mode == "pooled" else for_bulk(embedder).embed([c.text for c in chunks])
+        if mode == "pooled":
+            assert bank is not None  # built above when the caller had none
+            vectors = bank.pooled(chunks)
+        else:
+            vectors = embedder.embed([c.text for c in chunks])
         retriever = Retriever.from_vectors(chunks, vectors, embedder=embedder)
         index_s = time.perf_counter() - t
         new: list[SweepRow] = []

@@ -9,13 +9,23 @@ from core import model
 from core.evaluation import load_questions
 from core.prompt import build_prompt
 from core.render import highlight_html
-from core.retrieval import MAX_K, METHODS, RetrievalConfig, scored_evidence
+from core.retrieval import MAX_K, METHODS, Hit, RetrievalConfig, scored_evidence
 from ui import state
 from ui.answer import current_template, hit_anchor, mark_cited, render_answer
 from ui.indexing import build_index
 from ui.resources import SAMPLE_DIR
 from ui.text import code, md
 from ui.widgets import need_documents
+
+
+def score_strip(hit: Hit) -> str:
+    """Every stage's score on one line, in pipeline order, each shown once with its rank."""
+    parts = []
+    for e in scored_evidence(hit):
+        where = f" (#{e.rank})" if e.rank else ("" if e.used else " (comparison)")
+        parts.append(f"{e.label} **{e.value()}**{where}")
+    return " · ".join(parts)
+
 
 st.title("Index & Retrieval")
 if not need_documents("index and query them"):
@@ -37,7 +47,8 @@ m4.metric("Embedded now / from cache", f"{built.embedded:,} / {facts.size - buil
 held = f", {facts.memory_bytes / 1024:.0f} KB in memory" if facts.memory_bytes is not None else ""
 st.caption(
     f"{facts.kind} over L2-normalised {model.MODEL_ID} vectors (inner product = cosine){held}; "
-    f"BM25 over the same {len(chunks):,} chunks ({state.chunk_config().label()})."
+    f"BM25 over the same {len(chunks):,} chunks ({state.chunk_config().label()}); "
+    f"{len(built.sentences):,} sentence vectors for answers and grounding ({built.sentences_embedded:,} embedded now)."
 )
 
 st.subheader("Ask")
@@ -72,7 +83,8 @@ if not query.strip():
     st.stop()
 
 started = time.perf_counter()
-hits = r.search(query, config=config)
+query_vector = r.embed_queries([query])[0]  # once per question: the search and the answer share it
+hits = r.search(query, config=config, query_vector=query_vector)
 elapsed_ms = (time.perf_counter() - started) * 1000
 st.caption(f"{len(hits)} hits in {elapsed_ms:.0f} ms")
 if not hits:
@@ -87,16 +99,13 @@ for hit in hits:
         where = f"page {c.page} · " if c.page else ""
         section = f" · {md(c.section)}" if c.section else ""  # headers come from the document
         st.markdown(f"**#{hit.rank}** · {code(c.doc)} · {where}chars {c.start:,}-{c.end:,} · chunk {c.index}{section}")
-        scored = scored_evidence(hit)
-        for col, e in zip(st.columns(max(len(scored), 1)), scored):
-            rank = f"rank {e.rank}" if e.rank else ("not used by this method" if not e.used else "")
-            col.metric(e.label + ("" if e.used else " (comparison)"), e.value(), help=rank or None)
+        st.markdown(score_strip(hit))
         st.caption("Why here: " + hit.why())
         if c.truncated:
             st.caption(f":orange[This chunk has {c.n_tokens} tokens: the model embedded only the first {model.TEXT_WINDOW}.]")
         st.html(f'<div style="white-space:pre-wrap;font-size:0.9rem">{highlight_html(c.text, query)}</div>')
 
-cited = render_answer(query, hits, r)
+cited = render_answer(query, hits, built, query_vector)
 mark_cited(badges, cited)
 
 st.subheader("Prompt preview")
@@ -107,5 +116,5 @@ st.markdown(
     f"**{prompt.n_tokens:,} tokens** (about {k} × {stats.mean_tokens:.0f} mean chunk tokens + instructions). "
     "Counted with the embedding model's tokenizer, an approximation of an LLM's."
 )
-with st.expander("Show the prompt"):
+if st.toggle("Show the prompt", key="retrieval_show_prompt"):
     st.code(prompt.text, language=None, wrap_lines=True)

@@ -17,6 +17,9 @@ SAMPLES = ROOT / "sample_docs"
 # One on-disk vector cache for the whole run, away from the user's own cache.
 _CACHE = Path(os.environ.get("PYTEST_RAG_CACHE", "/tmp/rag-explorer-test-cache"))
 os.environ["RAG_EXPLORER_CACHE"] = str(_CACHE)
+# Pages load the model when they need it, not in the background at start-up: a page test of the
+# fast tier must never load it (the guard below would fail it), and the model tier loads it once.
+os.environ["RAG_EXPLORER_PRELOAD"] = "0"
 
 
 # --- the model guard ---------------------------------------------------------------------------

@@ -19,11 +19,18 @@ from core.answer import (
     extractive_answer,
     parse_answer,
     parse_citations,
-    sentence_spans,
     source_sentences,
 )
 from core.chunking import Chunk
 from core.retrieval import Hit
+from core.sentences import ChunkSentences, SentenceBank, sentence_spans
+
+
+class NoModel:
+    model_id, dimensions = "none", 3
+
+    def embed(self, texts, progress=None):  # pragma: no cover - must not be called
+        raise AssertionError("nothing to embed")
 
 
 def _hit(rank: int, text: str, *, doc: str = "d.txt", start: int = 0) -> Hit:
@@ -74,7 +81,7 @@ def test_overlapping_chunks_give_each_sentence_once_cited_to_the_complete_copy()
     whole = _hit(2, doc)
     # rank 1 starts mid-sentence: its fragment "keeps backups..." must lose to rank 2's whole sentence
     fragment = _hit(1, doc[22:], start=22)
-    got = source_sentences([fragment, whole])
+    got = source_sentences([fragment, whole], ChunkSentences(NoModel()))
     texts = [s.text for s in got]
     assert texts.count("Beta keeps backups for 30 days.") == 1
     assert not any(t.startswith("keeps") for t in texts)
@@ -139,12 +146,13 @@ def sample_setup(real_embedder, sample_docs, sample_questions):
     # The session's model and vector cache: no second model load, no re-embedding of the samples.
     embedder = real_embedder
     retriever = Retriever.build(split_corpus(sample_docs, config=ChunkConfig()), embedder=embedder)
+    bank = SentenceBank(sample_docs, embedder=embedder)
     hits = retriever.search_many([q.question for q in sample_questions], config=RetrievalConfig(k=5))
     answers = [
-        extractive_answer(q.question, h, embedder=embedder, idf=retriever.bm25.idf)
+        extractive_answer(q.question, h, sentences=bank, idf=retriever.bm25.idf)
         for q, h in zip(sample_questions, hits)
     ]
-    return embedder, retriever, hits, answers
+    return bank, retriever, hits, answers
 
 
 def _norm(text: str) -> str:
@@ -182,20 +190,20 @@ def test_extractive_sentences_are_quotes_of_the_hits_they_cite(sample_setup):
 
 @pytest.mark.model
 def test_best_sentence_answers_a_plain_question(sample_setup):
-    embedder, retriever, _, _ = sample_setup
+    bank, retriever, _, _ = sample_setup
     from core.retrieval import RetrievalConfig
 
     q = "What does Reef cost per user if we pay month to month instead of yearly?"
     hits = retriever.search(q, config=RetrievalConfig(k=5))
-    answer = extractive_answer(q, hits, embedder=embedder, idf=retriever.bm25.idf)
+    answer = extractive_answer(q, hits, sentences=bank, idf=retriever.bm25.idf)
     assert "$17 per user per month" in answer.sentences[0].text
 
 
 @pytest.mark.model
 def test_grounding_never_flags_a_quoted_sentence(sample_setup):
-    embedder, _, hits, answers = sample_setup
+    bank, _, hits, answers = sample_setup
     for h, answer in zip(hits, answers):
-        g = check_grounding(answer, h, embedder=embedder)
+        g = check_grounding(answer, h, sentences=bank)
         assert len(g.sentences) == len(answer.sentences)
         assert not g.flagged, [s.text for s in g.flagged]
         assert all(s.support > 0.95 for s in g.sentences)
@@ -203,7 +211,7 @@ def test_grounding_never_flags_a_quoted_sentence(sample_setup):
 
 @pytest.mark.model
 def test_grounding_flags_invented_claims_and_wrong_figures_but_not_faithful_paraphrase(sample_setup):
-    embedder, retriever, _, _ = sample_setup
+    bank, retriever, _, _ = sample_setup
     from core.retrieval import RetrievalConfig
 
     q = "What does Reef cost per user if we pay month to month instead of yearly?"
@@ -215,7 +223,7 @@ def test_grounding_flags_invented_claims_and_wrong_figures_but_not_faithful_para
         "Reef includes a dedicated account manager and free GPU runners [1]. "
         "The passages do not say whether VAT is included."
     )
-    g = check_grounding(parse_answer(text, hits), hits, embedder=embedder)
+    g = check_grounding(parse_answer(text, hits), hits, sentences=bank)
     verdicts = [s.flagged for s in g.sentences]
     assert verdicts == [False, False, True, True, False]
     assert g.sentences[2].missing_figures == ("25",)
@@ -224,16 +232,43 @@ def test_grounding_flags_invented_claims_and_wrong_figures_but_not_faithful_para
 
 
 def test_empty_inputs_give_empty_results():
-    class NoModel:
-        model_id, dimensions = "none", 3
-
-        def embed(self, texts, progress=None):  # pragma: no cover - must not be called
-            raise AssertionError("nothing to embed")
-
-    assert extractive_answer("q", [], embedder=NoModel()).empty
-    assert extractive_answer("  ", [_hit(1, "Some text here.")], embedder=NoModel()).empty
+    none = ChunkSentences(NoModel())
+    assert extractive_answer("q", [], sentences=none).empty
+    assert extractive_answer("  ", [_hit(1, "Some text here.")], sentences=none).empty
     empty = Answer("", (), "generated", frozenset())
-    assert check_grounding(empty, [_hit(1, "x")], embedder=NoModel()).sentences == ()
+    assert check_grounding(empty, [_hit(1, "x")], sentences=none).sentences == ()
     lone = Answer("A claim.", (AnswerSentence("A claim.", ()),), "generated", frozenset())
-    g = check_grounding(lone, [], embedder=NoModel())
+    g = check_grounding(lone, [], sentences=none)
     assert g.sentences[0].flagged
+
+
+@pytest.mark.model
+def test_the_answer_path_reads_sentence_vectors_and_never_embeds_one_sentence_per_call(sample_setup, sample_questions):
+    """Once the corpus's sentences are embedded, answering and grounding a question embeds at most
+    one batch (the sentences clipped at chunk edges), and the question itself not again."""
+    bank, retriever, hits, _ = sample_setup
+
+    class Counting:
+        def __init__(self, inner):
+            self.inner, self.model_id, self.dimensions, self.calls = inner, inner.model_id, inner.dimensions, []
+
+        def embed(self, texts, *, progress=None):
+            self.calls.append(len(texts))
+            return self.inner.embed(texts, progress=progress)
+
+    counting = Counting(bank.embedder)
+    bank.embedder = counting
+    try:
+        qvs = retriever.embed_queries([q.question for q in sample_questions])
+        sentences_seen = 0
+        for q, h, qv in zip(sample_questions, hits, qvs):
+            before = len(counting.calls)
+            answer = extractive_answer(q.question, h, sentences=bank, query_vector=qv, idf=retriever.bm25.idf)
+            check_grounding(answer, h, sentences=bank)
+            assert len(counting.calls) - before <= 2, "answer and grounding: at most one batch each"
+            sentences_seen += len(source_sentences(h, bank))
+    finally:
+        bank.embedder = counting.inner
+    # Most sentences are whole corpus sentences, read from the bank; only edge fragments are embedded.
+    assert sum(counting.calls) < 0.25 * sentences_seen
+    assert all(n >= 1 for n in counting.calls)

@@ -1,4 +1,5 @@
-"""The on-disk vector cache: hits, misses, model separation, and recovery from damage."""
+"""Embedders: the same text gets the same vector whatever it is batched with; the on-disk vector
+cache (hits, misses, model separation, recovery from damage)."""
 from __future__ import annotations
 
 import numpy as np
@@ -14,6 +15,8 @@ class CountingEmbedder:
     def embed(self, texts, *, progress=None):
         self.calls.append(list(texts))
         out = np.array([[len(t), t.count("a"), 1, 0] for t in texts], dtype=np.float32)
+        if progress:
+            progress(len(texts), len(texts))
         return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
@@ -25,10 +28,10 @@ def test_unchanged_texts_are_never_embedded_twice_even_after_restart(tmp_path):
     # A new process: new objects over the same file.
     inner2 = CountingEmbedder()
     second = CachedEmbedder(inner2, VectorCache(tmp_path / "v.sqlite"))
-    b = second.embed(["beta", "alpha", "gamma"])
+    b, embedded = second.embed_counted(["beta", "alpha", "gamma"])
     assert inner2.calls == [["gamma"]]
     assert np.allclose(b[0], a[1]) and np.allclose(b[1], a[0])
-    assert (second.last_hits, second.last_misses) == (2, 1)
+    assert embedded == 1
 
 
 def test_a_different_model_never_reuses_vectors(tmp_path):
@@ -55,36 +58,66 @@ def test_a_damaged_cache_file_is_rebuilt_not_fatal(tmp_path, damage):
     assert len(cache) >= 2
 
 
-@pytest.mark.model
-def test_int8_backend_stays_close_to_fp32(sample_docs):
-    texts = [d.text[:600] for d in sample_docs]
-    fp32 = SentenceTransformerEmbedder(backend="torch").embed(texts)
-    int8 = SentenceTransformerEmbedder(backend="torch-int8").embed(texts)
-    cosines = (fp32 * int8).sum(axis=1)
-    assert cosines.mean() > 0.97, cosines
-    with pytest.raises(ValueError, match="Unknown backend"):
-        SentenceTransformerEmbedder(backend="onnx")
+def test_new_vectors_reach_the_cache_as_they_are_made_so_a_cancel_keeps_them(tmp_path):
+    class Interrupted(Exception):
+        pass
+
+    cache = VectorCache(tmp_path / "v.sqlite")
+    embedder = CachedEmbedder(CountingEmbedder(), cache)
+    embedder.block_chars = 18  # blocks of three 6-character texts
+    texts = [f"text {i}" for i in range(7)]
+
+    def cancel_at_the_first_report(done, total):
+        raise Interrupted  # what a click does to a running Streamlit script, at a progress update
+
+    with pytest.raises(Interrupted):
+        embedder.embed(texts, progress=cancel_at_the_first_report)
+    assert len(cache) == 3  # everything reported was already stored
+    _, embedded = embedder.embed_counted(texts)
+    assert embedded == 4  # the next build starts where the cancelled one stopped
+
+
+@pytest.fixture(scope="module")
+def texts_of_many_lengths(sample_docs):
+    from core.sentences import sentence_spans
+
+    sentences = [d.text[a:b] for d in sample_docs for a, b in sentence_spans(d.text)][:120]
+    long = [d.text[:3000] for d in sample_docs[:3]]  # past the model's window: truncated
+    return sentences + long
 
 
 @pytest.mark.model
-def test_int8_vectors_do_not_depend_on_batch_mates(sample_docs):
-    embedder = SentenceTransformerEmbedder(backend="torch-int8")
-    texts = [d.text[i:i + 400] for d in sample_docs for i in (0, 800, 1600)]
+@pytest.mark.parametrize("backend", ["torch-bf16", "torch"])
+def test_same_text_same_vector_whatever_the_batch(backend, texts_of_many_lengths):
+    """Embedded alone, with all the others, or in batches cut another way, a text gets the same
+    vector: bit for bit with bf16, to rounding with fp32."""
+    texts = texts_of_many_lengths
+    embedder = SentenceTransformerEmbedder(backend=backend)
     together = embedder.embed(texts)
-    alone = embedder.embed(texts[:3])
-    assert np.allclose(together[:3], alone, atol=1e-5)
+    embedder.token_budget = 300  # other batch boundaries, other batch-mates
+    regrouped = embedder.embed(list(reversed(texts)))[::-1]
+    alone = np.vstack([embedder.embed([t]) for t in texts[::7]])
+    worst = min(float((together[::7] * alone).sum(axis=1).min()), float((together * regrouped).sum(axis=1).min()))
+    if backend == "torch-bf16":
+        assert np.array_equal(together[::7], alone) and np.array_equal(together, regrouped), worst
+    assert worst > 0.99999
 
 
 @pytest.mark.model
-def test_bulk_variant_shares_the_model_but_not_the_cache_entries(tmp_path):
-    from core.embedding import default_embedder
+def test_vectors_match_sentence_transformers_and_bf16_stays_close_to_fp32(texts_of_many_lengths):
+    """Our batching (no padding) and pooling reproduce sentence-transformers' own encode."""
+    from sentence_transformers import SentenceTransformer
 
-    exact = default_embedder(backend="torch-int8", cache_dir=tmp_path)
-    bulk = exact.bulk()
-    assert bulk.inner._model is exact.inner._model and bulk.cache is exact.cache
-    assert bulk.model_id != exact.model_id and bulk.inner.encode_batch == 32 and exact.inner.encode_batch == 1
-    texts = ["Refunds take thirty days.", "Backups run nightly at 02:00 UTC."]
-    a, b = exact.embed(texts), bulk.embed(texts)
-    assert (a * b).sum(axis=1).min() > 0.97
-    assert len(exact.cache) == 4  # each variant stored under its own key
-    assert exact.bulk() is bulk  # one twin, so its hit/miss counts can be read after a build
+    from core import model
+
+    texts = texts_of_many_lengths
+    reference = SentenceTransformer(str(model.model_path()), device="cpu")
+    reference.max_seq_length = model.MAX_TOKENS
+    expected = reference.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    fp32 = SentenceTransformerEmbedder(backend="torch").embed(texts)
+    bf16 = SentenceTransformerEmbedder(backend="torch-bf16").embed(texts)
+    assert (fp32 * expected).sum(axis=1).min() > 0.99999
+    cosines = (bf16 * fp32).sum(axis=1)
+    assert cosines.mean() > 0.9999 and cosines.min() > 0.999, (cosines.mean(), cosines.min())
+    with pytest.raises(ValueError, match="Unknown backend"):
+        SentenceTransformerEmbedder(backend="torch-int8")

@@ -9,7 +9,7 @@ import pytest
 from core.chunking import Chunk, ChunkConfig, split_corpus
 from core.documents import Document
 from core.evaluation import Question, is_relevant, load_questions, score_ranking
-from core.pooling import SentenceBank, sentence_spans
+from core.sentences import SentenceBank, sentence_spans
 from core.sweep import SweepGrid, run_sweep
 
 DOC = Document(name="d.txt", text="Refunds take 30 days. Support answers in 4 hours. Refunds of 30 days are rare.", kind="text")
@@ -130,7 +130,8 @@ def test_default_config_retrieves_most_sample_answers(real_embedder, sample_docs
 
 
 def test_pooling_reads_only_what_the_model_would_read():
-    from core.pooling import TEXT_WINDOW, visible_end
+    from core.model import TEXT_WINDOW
+    from core.sentences import visible_end
 
     text = " ".join(f"w{i}" for i in range(600))
     long = Chunk(doc="long.txt", index=0, start=0, end=len(text), text=text, n_tokens=1200)

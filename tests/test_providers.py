@@ -287,12 +287,18 @@ def _section_inputs():
         "The Reef plan costs $17 per user per month. <script>alert('x')</script> is just text.",
         "Support answers within two business days.",
     ]
+    from core.documents import Document
+    from core.sentences import SentenceBank
+    from ui.state import BuiltIndex
+
     chunks = [Chunk(doc="kb.md", index=i, start=i * 100, end=i * 100 + len(t), text=t, n_tokens=len(t.split()))
               for i, t in enumerate(texts)]
     embedder = HashEmbedder()
     retriever = Retriever.build(chunks, embedder=embedder)
+    bank = SentenceBank([Document("kb.md", "".join(t.ljust(100) for t in texts), "md")], embedder=embedder)
     query = "How long are backups kept on the Team plan?"
-    return query, retriever.search(query, config=RetrievalConfig(k=3)), retriever
+    built = BuiltIndex((), retriever, bank, 0.0, 0)
+    return query, retriever.search(query, config=RetrievalConfig(k=3)), built
 
 
 def _section_script():
@@ -300,8 +306,9 @@ def _section_script():
 
     from ui.answer import render_answer
 
-    st.session_state["cited"] = render_answer(st.session_state["q"], st.session_state["hits"],
-                                              st.session_state["retriever"])
+    built = st.session_state["built"]
+    st.session_state["cited"] = render_answer(st.session_state["q"], st.session_state["hits"], built,
+                                              built.retriever.embed_queries([st.session_state["q"]])[0])
 
 
 def _app(monkeypatch, *, statuses, chat_model=None):
@@ -313,8 +320,8 @@ def _app(monkeypatch, *, statuses, chat_model=None):
     if chat_model is not None:
         monkeypatch.setattr(providers, "build_chat_model", lambda config, **kwargs: chat_model())
     at = AppTest.from_function(_section_script, default_timeout=30)
-    query, hits, retriever = _section_inputs()
-    at.session_state["q"], at.session_state["hits"], at.session_state["retriever"] = query, hits, retriever
+    query, hits, built = _section_inputs()
+    at.session_state["q"], at.session_state["hits"], at.session_state["built"] = query, hits, built
     return at, hits
 
 

@@ -1,6 +1,6 @@
 """The Answer section of the Retrieval page: extractive by default, an LLM when one is configured.
 
-The page calls `render_answer(query, hits, retriever)` after the hit cards; it returns the ranks
+The page calls `render_answer(query, hits, built, query_vector)` after the hit cards; it returns the ranks
 the shown answer cites, so the page can badge those cards. Citations link to `#hit-{rank}`
 anchors that the page places in each card with `hit_anchor(rank)`; the cited cards are also
 outlined here with a style rule on their `st-key-hit_{rank}` class, so the mark shows even where
@@ -16,7 +16,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from core import model, prices, providers, ragas_adapter
@@ -31,7 +33,7 @@ from core.answer import (
 )
 from core.prompt import DEFAULT_TEMPLATE, build_prompt, validate_template
 from core.render import answer_html, cited_style
-from core.retrieval import Hit, Retriever
+from core.retrieval import Hit
 from ui import state
 
 EXTRACTIVE = "extractive"
@@ -71,7 +73,7 @@ def hit_anchor(rank: int) -> None:
     st.html(f'<a id="hit-{int(rank)}"></a>')
 
 
-def mark_cited(badges: Mapping[int, object], cited: frozenset[int]) -> None:
+def mark_cited(badges: Mapping[int, Any], cited: frozenset[int]) -> None:
     """Fill per-card placeholders (rank -> st.empty()) with a badge on the cited cards."""
     for rank, slot in badges.items():
         if rank in cited:
@@ -108,13 +110,15 @@ def _hits_key(hits: Sequence[Hit]) -> tuple:
     return tuple((h.rank, h.chunk.doc, h.chunk.start, h.chunk.end) for h in hits)
 
 
-def _extractive(query: str, hits: Sequence[Hit], retriever: Retriever) -> tuple[Answer, Grounding]:
-    key = (query, _hits_key(hits), retriever.embedder.model_id, id(retriever))
+def _extractive(query: str, hits: Sequence[Hit], built: state.BuiltIndex,
+                query_vector: np.ndarray) -> tuple[Answer, Grounding]:
+    key = (query, _hits_key(hits), built.retriever.embedder.model_id, id(built.retriever))
     cached = st.session_state.get(_EXTRACTIVE_CACHE)
     if cached is not None and cached[0] == key:
         return cached[1], cached[2]
-    answer = extractive_answer(query, hits, embedder=retriever.embedder, idf=retriever.bm25.idf)
-    grounding = check_grounding(answer, hits, embedder=retriever.embedder)
+    answer = extractive_answer(query, hits, sentences=built.sentences, query_vector=query_vector,
+                               idf=built.retriever.bm25.idf)
+    grounding = check_grounding(answer, hits, sentences=built.sentences)
     st.session_state[_EXTRACTIVE_CACHE] = (key, answer, grounding)
     return answer, grounding
 
@@ -139,8 +143,10 @@ def current_template() -> str:
 # --- the section ------------------------------------------------------------------------------
 
 
-def render_answer(query: str, hits: Sequence[Hit], retriever: Retriever) -> frozenset[int]:
-    """Draw the Answer section; return the hit ranks the shown answer cites."""
+def render_answer(query: str, hits: Sequence[Hit], built: state.BuiltIndex, query_vector: np.ndarray) -> frozenset[int]:
+    """Draw the Answer section; return the hit ranks the shown answer cites.
+
+    `query_vector` is the one the search used: the question is embedded once per question."""
     st.subheader("Answer")
     if not query.strip() or not hits:
         st.info("An answer needs a question and at least one retrieved chunk.")
@@ -171,7 +177,8 @@ def render_answer(query: str, hits: Sequence[Hit], retriever: Retriever) -> froz
         st.caption("Keys are read from the environment or Streamlit secrets when a request is made; "
                    "they are never stored or shown.")
 
-    extractive, extractive_grounding = _extractive(query, hits, retriever)
+    with st.spinner("Finding the answer in the retrieved chunks..."):
+        extractive, extractive_grounding = _extractive(query, hits, built, query_vector)
     generated: GeneratedAnswer | None = None
     gen_key: tuple | None = None
 
@@ -202,7 +209,7 @@ def render_answer(query: str, hits: Sequence[Hit], retriever: Retriever) -> froz
         clicked = st.button("Generate answer", key=GENERATE_KEY, type="primary", disabled=bool(template_error))
         stored = st.session_state.get(_GENERATED)
         if clicked:
-            generated = _generate(gen_key, status, model_name, temperature, prompt.text, hits, retriever, price)
+            generated = _generate(gen_key, status, model_name, temperature, prompt.text, hits, built, price)
         elif stored is not None and stored.key == gen_key:
             generated = stored
         elif stored is not None:
@@ -212,7 +219,7 @@ def render_answer(query: str, hits: Sequence[Hit], retriever: Retriever) -> froz
                        "answer is shown.")
 
     if generated is not None:
-        cited = _show_generated(generated, ranks, extractive, extractive_grounding, query, hits, retriever)
+        cited = _show_generated(generated, ranks, extractive, extractive_grounding, query, hits)
     else:
         cited = _show_extractive(extractive, extractive_grounding, ranks)
     if cited:
@@ -221,7 +228,7 @@ def render_answer(query: str, hits: Sequence[Hit], retriever: Retriever) -> froz
 
 
 def _generate(key: tuple, status: providers.ProviderStatus, model_name: str, temperature: float,
-              prompt_text: str, hits: Sequence[Hit], retriever: Retriever,
+              prompt_text: str, hits: Sequence[Hit], built: state.BuiltIndex,
               price: prices.ModelPrice | None) -> GeneratedAnswer:
     """Stream one answer from the provider into the page; every failure becomes a message."""
     config = providers.GenerationConfig(provider=status.spec.name, model=model_name, temperature=temperature)
@@ -242,7 +249,7 @@ def _generate(key: tuple, status: providers.ProviderStatus, model_name: str, tem
     box.empty()  # the final, linked rendering replaces the raw stream
     text = stream.text if stream else ""
     answer = parse_answer(text, hits, seconds=stream.seconds) if stream and text.strip() else None
-    grounding = check_grounding(answer, hits, embedder=retriever.embedder) if answer else None
+    grounding = check_grounding(answer, hits, sentences=built.sentences) if answer else None
     usage = stream.usage(model.count_tokens) if stream else providers.Usage(0, 0, False)
     result = GeneratedAnswer(
         key=key,
@@ -284,7 +291,7 @@ def _show_extractive(answer: Answer, grounding: Grounding, ranks: set[int], *, f
 
 
 def _show_generated(gen: GeneratedAnswer, ranks: set[int], extractive: Answer, extractive_grounding: Grounding,
-                    query: str, hits: Sequence[Hit], retriever: Retriever) -> frozenset[int]:
+                    query: str, hits: Sequence[Hit]) -> frozenset[int]:
     if gen.error is not None:
         st.error(f"{gen.provider_label} ({gen.model}): {gen.error.message}")
         st.caption(f"Details: {gen.error.detail}" + (" · worth retrying" if gen.error.retryable else ""))
@@ -355,7 +362,7 @@ def _offer_ragas(gen: GeneratedAnswer, query: str, hits: Sequence[Hit]) -> None:
         return
     if gen.ragas_error:
         st.caption(f":orange[RAGAS failed: {gen.ragas_error}]")
-    if st.button("Score faithfulness with RAGAS (extra LLM calls)", key=RAGAS_KEY):
+    if gen.answer is not None and st.button("Score faithfulness with RAGAS (extra LLM calls)", key=RAGAS_KEY):
         config = providers.GenerationConfig(provider=gen.key[2], model=gen.model, temperature=0.0)
         try:
             chat = providers.build_chat_model(config, environ=os.environ, secrets=_secrets())

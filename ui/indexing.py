@@ -1,8 +1,9 @@
-"""Building indexes with a visible progress bar: the session's index, or one for another chunking.
+"""Building indexes with visible progress: the session's index, or one for another chunking.
 
-The same pattern as the Index & Retrieval page: embed through the cached embedder, show
-progress, report a failure with st.error and return None instead of raising into the page.
-Progress updates are also where Streamlit can interrupt a long run (any click reruns the script).
+Embed through the cached embedder, show progress with an estimate of the time left, report a
+failure with st.error and return None instead of raising into the page. Progress updates are also
+where Streamlit interrupts a long run: any click reruns the script. That is how Cancel works. The
+vector cache keeps what was embedded before the click, so "Continue" resumes where it stopped.
 """
 from __future__ import annotations
 
@@ -14,10 +15,38 @@ import streamlit as st
 
 from core.chunking import ChunkConfig, split_corpus
 from core.documents import Document
-from core.embedding import Embedder, Progress, for_bulk
+from core.embedding import Embedder, Progress
 from core.retrieval import Retriever
+from core.sentences import SentenceBank
 from ui import state
 from ui.resources import embedder, settings
+
+
+class Eta:
+    """Progress text with the time left, estimated from the rate so far."""
+
+    def __init__(self, bar, what: str) -> None:
+        self.bar, self.what, self.started = bar, what, time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        elapsed = time.perf_counter() - self.started
+        left = ""
+        if 0 < done < total and elapsed > 0.5:
+            seconds = elapsed / done * (total - done)
+            left = f" · about {seconds:.0f} s left" if seconds < 90 else f" · about {seconds / 60:.0f} min left"
+        self.bar.progress(min(done / max(total, 1), 1.0), text=f"{self.what}: {done:,} / {total:,}{left}")
+
+
+def sentence_bank(docs: Sequence[Document], *, progress: Progress | None = None) -> tuple[SentenceBank, int]:
+    """The loaded corpus's sentence vectors, built once per corpus and model; the count of texts
+    that needed the model."""
+    bank = state.sentence_bank()
+    if bank is not None:
+        return bank, 0
+    counting = _Counting(embedder())
+    bank = SentenceBank(docs, embedder=counting, progress=progress)
+    state.store_sentence_bank(bank)
+    return bank, counting.embedded
 
 
 def build_index() -> state.BuiltIndex | None:
@@ -25,27 +54,35 @@ def build_index() -> state.BuiltIndex | None:
     built = state.built_index()
     if built is not None:
         return built
+    if state.index_build_paused():
+        st.info("Index build cancelled. Vectors embedded so far are kept, so continuing starts where it stopped.")
+        st.button("Continue building the index", key="index_continue", type="primary",
+                  on_click=state.resume_index_build)
+        return None
     try:
         chunks = state.chunks()
     except Exception as exc:  # a splitter failure must not lose the session
         st.error(f"Chunking failed: {exc}")
         return None
-    emb = embedder()
-    bar = st.progress(0.0, text=f"Embedding {len(chunks):,} chunks...")
     started = time.perf_counter()
-    try:
-        retriever = Retriever.build(
-            chunks, embedder=emb, store=settings().store,
-            progress=lambda done, total: bar.progress(done / total, text=f"Embedding chunks: {done:,} / {total:,}"),
-        )
-    except Exception as exc:
-        bar.empty()
-        st.error(f"Building the index failed: {exc}")
-        return None
-    built = state.BuiltIndex(state.index_key(), retriever, time.perf_counter() - started,
-                             for_bulk(emb).last_misses)
+    slot = st.empty()  # the progress bar and Cancel go once the index is there
+    with slot.container(key="index_build"):
+        bar = st.progress(0.0, text=f"Building the index of {len(chunks):,} chunks...")
+        st.button("Cancel", key="index_cancel", on_click=state.pause_index_build,
+                  help="Stops the build; what is embedded so far is kept.")
+        try:
+            emb = embedder()  # waits for the background load, with its own spinner, if it is not done
+            vectors, embedded = emb.embed_counted([c.text for c in chunks], progress=Eta(bar, "Embedding chunks"))
+            retriever = Retriever.from_vectors(chunks, vectors, embedder=emb, store=settings().store)
+            bank, more = sentence_bank(list(state.documents().values()),
+                                       progress=Eta(bar, "Embedding sentences (for answers and grounding)"))
+        except Exception as exc:
+            bar.empty()
+            st.error(f"Building the index failed: {exc}")
+            return None
+    built = state.BuiltIndex(state.index_key(), retriever, bank, time.perf_counter() - started, embedded, more)
     state.store_index(built)
-    bar.empty()
+    slot.empty()
     return built
 
 
@@ -54,16 +91,29 @@ def build_retriever(docs: Sequence[Document], config: ChunkConfig) -> Retriever 
     bar = st.progress(0.0, text=f"Chunking with {config.label()}...")
     try:
         chunks = split_corpus(docs, config=config)
-        retriever = Retriever.build(
-            chunks, embedder=embedder(), store=settings().store,
-            progress=lambda done, total: bar.progress(done / total, text=f"Embedding chunks ({config.label()}): {done:,} / {total:,}"),
-        )
+        retriever = Retriever.build(chunks, embedder=embedder(), store=settings().store,
+                                    progress=Eta(bar, f"Embedding chunks ({config.label()})"))
     except Exception as exc:
         bar.empty()
         st.error(f"Building the index for {config.label()} failed: {exc}")
         return None
     bar.empty()
     return retriever
+
+
+class _Counting:
+    """An embedder that counts the texts its cached inner embedder had to compute."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dimensions = inner.dimensions
+        self.embedded = 0
+
+    def embed(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
+        vectors, fresh = self.inner.embed_counted(texts, progress=progress)
+        self.embedded += fresh
+        return vectors
 
 
 class ReportingEmbedder:
@@ -75,10 +125,6 @@ class ReportingEmbedder:
         self.dimensions = inner.dimensions
         self._report = report
         self._min = min_texts
-
-    def bulk(self) -> ReportingEmbedder:
-        """The inner embedder's throughput variant, still reporting progress."""
-        return ReportingEmbedder(for_bulk(self.inner), self._report, min_texts=self._min)
 
     def embed(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
         def both(done: int, total: int) -> None:

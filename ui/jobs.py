@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
 
 import streamlit as st
 
 from core.documents import Document
 from core.evaluation import Question
-from core.pooling import SentenceBank
 from core.sweep import SweepGrid, run_sweep
 from ui import state
-from ui.indexing import ReportingEmbedder
+from ui.indexing import Eta, ReportingEmbedder, sentence_bank
 from ui.resources import embedder
-
-_BANK = "_eval_bank"  # (corpus key, model id, SentenceBank): sentence vectors for fast mode
 
 
 def settle_interrupted() -> None:
@@ -30,18 +26,6 @@ def settle_interrupted() -> None:
     for job in (state.sweep_job(), state.confirm_job()):
         if job is not None and job.progress.status == "running":
             job.progress.status = "cancelled"
-
-
-def sentence_bank(docs: Sequence[Document], emb: Any, bar: Any) -> SentenceBank:
-    """Every sentence embedded once per corpus (and cached on disk); every pooled sweep reuses it."""
-    cached = st.session_state.get(_BANK)
-    key = (state.corpus_key(), emb.model_id)
-    if cached and cached[0] == key:
-        return cached[1]
-    bank = SentenceBank(docs, embedder=emb, progress=lambda d, t: bar.progress(
-        d / t, text=f"Fast mode: embedding every sentence once ({d:,} / {t:,}); later sweeps reuse them"))
-    st.session_state[_BANK] = (key, bank)
-    return bank
 
 
 def run_job(progress: state.JobProgress, grids: Sequence[SweepGrid], *, mode: str, what: str,
@@ -66,7 +50,8 @@ def run_job(progress: state.JobProgress, grids: Sequence[SweepGrid], *, mode: st
         bank = None
         if mode == "pooled":
             t0 = time.perf_counter()
-            bank = sentence_bank(doc_list, emb, bar)
+            bank, _ = sentence_bank(doc_list, progress=Eta(
+                bar, "Fast mode: embedding every sentence once (the answers and later sweeps reuse them)"))
             progress.prep_s = time.perf_counter() - t0
         for grid in grids:
             result = run_sweep(doc_list, questions, grid=grid, mode=mode, bank=bank, progress=on_chunking,

@@ -18,6 +18,7 @@ from core.costs import CostInputs
 from core.documents import Document
 from core.evaluation import EvalRun
 from core.retrieval import RetrievalConfig, Retriever
+from core.sentences import SentenceBank
 from core.sweep import SweepGrid, SweepRow
 from ui.resources import index_identity
 
@@ -27,6 +28,8 @@ CHUNK_CONFIG = "chunk_config"      # ChunkConfig
 RETRIEVAL_CONFIG = "retrieval_config"  # core.retrieval.RetrievalConfig
 CHUNK_CACHE = "_chunks"            # (key, list[Chunk]) for the current documents + config
 RETRIEVER = "_retriever"           # BuiltIndex for the current chunks, or absent
+INDEX_PAUSED = "_index_paused"     # True after Cancel on an index build, until "Continue"
+SENTENCES = "_sentence_bank"       # ((corpus key, model identity), SentenceBank): one per corpus
 EVAL_SUMMARY = "eval_summary"      # EvalSummary of the latest evaluation, for the report
 DECISION_ANSWERS = "decision_answers"  # DecisionAnswers, for the report
 COST_INPUTS = "cost_inputs"        # CostReport: the cost page's current inputs, for the report
@@ -148,8 +151,10 @@ def set_retrieval_config(config: RetrievalConfig) -> None:
 class BuiltIndex:
     key: tuple  # (corpus, chunk config, model/backend/store identity) it was built from
     retriever: Retriever
+    sentences: SentenceBank  # the corpus's sentence vectors, for answers and grounding
     seconds: float
     embedded: int  # chunks that needed the model (the rest came from the vector cache)
+    sentences_embedded: int = 0  # likewise for the corpus's sentences
 
 
 def index_key() -> tuple:
@@ -169,7 +174,31 @@ def index_is_stale() -> bool:
 
 def store_index(built: BuiltIndex) -> None:
     st.session_state[RETRIEVER] = built
+    st.session_state.pop(INDEX_PAUSED, None)
     _changed()
+
+
+def pause_index_build() -> None:
+    """The user pressed Cancel on an index build: don't start it again until they ask."""
+    st.session_state[INDEX_PAUSED] = True
+
+
+def resume_index_build() -> None:
+    st.session_state.pop(INDEX_PAUSED, None)
+
+
+def index_build_paused() -> bool:
+    return bool(st.session_state.get(INDEX_PAUSED))
+
+
+def sentence_bank() -> SentenceBank | None:
+    """The loaded corpus's sentence vectors, if built for these documents and this model."""
+    held = st.session_state.get(SENTENCES)
+    return held[1] if held is not None and held[0] == (corpus_key(), index_identity()) else None
+
+
+def store_sentence_bank(bank: SentenceBank) -> None:
+    st.session_state[SENTENCES] = ((corpus_key(), index_identity()), bank)
 
 
 # -- values the report gathers from several pages ----------------------------------------------

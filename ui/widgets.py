@@ -5,7 +5,7 @@ import streamlit as st
 
 from core import model
 from ui import state
-from ui.resources import SAMPLE_DIR
+from ui.resources import SAMPLE_DIR, model_status, settings
 from ui.text import md
 
 _SLOT = "_sidebar_slot"
@@ -44,7 +44,7 @@ def _draw_sidebar(slot) -> None:
             st.markdown("**Index:** :orange[out of date]")
         else:
             st.markdown("**Index:** not built")
-        st.caption(f"Model: {model.MODEL_ID}, offline")
+        st.caption(f"Model: {model.MODEL_ID} ({settings().backend}), offline · {model_status()}")
 
 
 def load_samples() -> None:
