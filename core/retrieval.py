@@ -232,17 +232,17 @@ class LexicalSource:
     precision = 2
 
     def candidates(self, query: Query, depth: int) -> Ranking:
-        scores = query.retriever.bm25.scores(query.text)
-        top = [int(i) for i in np.argsort(-scores, kind="stable")[:depth] if scores[i] > 0]
-        return Ranking(tuple(top), tuple(float(scores[i]) for i in top))
+        # Only chunks sharing a term with the query score above 0; top() never sorts the corpus.
+        ids, scores = query.retriever.bm25.top(query.text, depth)
+        return Ranking(tuple(ids.tolist()), tuple(scores.tolist()))
 
     def explain(self, query: Query, ids: Sequence[int]) -> list[tuple[float, str]]:
         r = query.retriever
-        scores = r.bm25.scores(query.text)
+        scores = r.bm25.scores_for(query.text, ids).tolist()  # just these chunks, not the corpus
         out = []
-        for i in ids:
+        for i, score in zip(ids, scores):
             terms = ", ".join(r.bm25.matched_terms(query.text, r.chunks[i].text)[:8]) or "no query terms"
-            out.append((float(scores[i]), f"{scores[i]:.2f}; matched {terms}"))
+            out.append((score, f"{score:.2f}; matched {terms}"))
         return out
 
 
