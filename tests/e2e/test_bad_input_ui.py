@@ -95,16 +95,19 @@ def test_markup_in_documents_and_names_shows_as_text_everywhere(app):
 
 
 def test_extreme_slider_combinations_by_keyboard(app):
+    from core.settings import AppSettings
+
+    lo, hi = AppSettings.chunk_size_range("tokens")  # the widgets offer what ChunkConfig accepts
     app.load_samples()
-    assert app.slider_keys("chunk_size", "End") == 1024
-    assert app.slider_keys("chunk_overlap", "End") == 1023  # max size with max overlap
+    assert app.slider_keys("chunk_size", "End") == hi
+    assert app.slider_keys("chunk_overlap", "End") == hi - 1  # max size with max overlap
     assert int(app.metric("Chunks").replace(",", "")) > 0
     assert not app.alerts("Error")
     app.chart_drawn("length_hist")
     app.shot("chunking-max-size-max-overlap")
     app.assert_clean()
 
-    assert app.slider_keys("chunk_size", "Home") == 16  # overlap 1023 >= size 16: refused in words
+    assert app.slider_keys("chunk_size", "Home") == lo  # overlap >= the smallest size: refused in words
     errors = app.alerts("Error")
     assert any("must be smaller than the chunk size" in e and "last valid setting" in e for e in errors), errors
     app.assert_clean()
