@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -105,7 +106,21 @@ async def _session_loop(page, runs: RunTracker, questions: list[str], offset: in
             errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
 
 
-async def run_load(url: str, *, sessions: int, seconds: float) -> dict:
+def _cpu_seconds(pid: int | None) -> tuple[float, float]:
+    """(CPU seconds the process `pid` has used, CPU seconds the whole machine has used).
+
+    The browsers that generate the load run on the same machine as the server: the server's
+    share of what the machine did tells its cost apart from theirs."""
+    tick = os.sysconf("SC_CLK_TCK")
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    busy = sum(int(f) for i, f in enumerate(fields) if i not in (3, 4)) / tick  # all but idle and iowait
+    if pid is None:
+        return 0.0, busy
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(stat[11]) + int(stat[12])) / tick, busy
+
+
+async def run_load(url: str, *, sessions: int, seconds: float, server_pid: int | None = None) -> dict:
     from playwright.async_api import async_playwright
 
     questions = sample_questions()
@@ -121,6 +136,7 @@ async def run_load(url: str, *, sessions: int, seconds: float) -> dict:
         opened = [first] + [r for r in rest if not isinstance(r, BaseException)]
         errors += [f"session setup: {type(r).__name__}: {str(r).splitlines()[0][:200]}" for r in rest if isinstance(r, BaseException)]
         setup_seconds = time.monotonic() - setup_started
+        server_cpu0, machine_cpu0 = _cpu_seconds(server_pid)
         started = time.monotonic()
         deadline = started + seconds
         await asyncio.gather(*(
@@ -128,6 +144,7 @@ async def run_load(url: str, *, sessions: int, seconds: float) -> dict:
             for n, (_, page, runs) in enumerate(opened)
         ))
         wall = time.monotonic() - started
+        server_cpu1, machine_cpu1 = _cpu_seconds(server_pid)
         for context, _, _ in opened:
             await context.close()
         await browser.close()
@@ -142,6 +159,12 @@ async def run_load(url: str, *, sessions: int, seconds: float) -> dict:
         "errors": len(errors),
         "error_samples": errors[:5],
         "queries_per_second": round(len(latencies) / wall, 2) if wall else 0.0,
+        # The server's CPU per query and its share of all CPU used in the window (the rest is the
+        # load generator's browsers, which share these cores); None when driving a remote --url.
+        "server_cpu_ms_per_query": round((server_cpu1 - server_cpu0) * 1000 / len(latencies), 1)
+        if server_pid and latencies else None,
+        "server_share_of_cpu": round((server_cpu1 - server_cpu0) / max(machine_cpu1 - machine_cpu0, 1e-9), 2)
+        if server_pid else None,
         "latency_ms": {
             "p50": round(percentile(latencies, 50), 1) if latencies else None,
             "p95": round(percentile(latencies, 95), 1) if latencies else None,
@@ -169,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="rag-load-") as tmp:
             cache = Path(args.cache_dir) if args.cache_dir else Path(tmp) / "cache"
             with StreamlitServer(cache_dir=cache, log_path=Path(tmp) / "server.log") as server:
-                result = asyncio.run(run_load(server.url, sessions=args.sessions, seconds=args.seconds))
+                pid = server.proc.pid if server.proc else None
+                result = asyncio.run(run_load(server.url, sessions=args.sessions, seconds=args.seconds, server_pid=pid))
                 result["server_log_tail"] = server.log_text().strip().splitlines()[-5:] if result["errors"] else []
     print(json.dumps(result, indent=2))
     return 0
