@@ -1,12 +1,17 @@
 """RAG Explorer: the router and the sidebar every page shares. No logic lives here."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui.resources import warm_up
 from ui.widgets import session_sidebar
 
-st.set_page_config(page_title="RAG Explorer", page_icon=":material/travel_explore:", layout="wide")
+# A file of our own, served by this app: a ":material/...:" page icon makes the browser fetch the
+# favicon from fonts.gstatic.com, which fails offline and leaks a request off the machine.
+ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
+st.set_page_config(page_title="RAG Explorer", page_icon=str(ICON), layout="wide")
 
 PAGES = {
     "Explore": [

@@ -344,11 +344,20 @@ def _conflicts(chosen: Mapping[str, str], outcome: str) -> tuple[Conflict, ...]:
 # --- diagram -------------------------------------------------------------------------------------
 
 _OUTCOME_NODES = {RAG: "out_rag", FINE_TUNING: "out_fine_tuning", HYBRID: "out_hybrid", NOT_YET: "out_not_yet"}
+# Outcome boxes carry short names (the page states the full title): four side by side must fit
+# a narrow column.
+_OUTCOME_LABELS = {RAG: "RAG", FINE_TUNING: "Fine-tuning", HYBRID: "Hybrid:\nFT + RAG",
+                   NOT_YET: "Not yet:\nprompts + RAG"}
 _EDGE_TEXT = {
     TO_RAG: "RAG", TO_FINE_TUNING: "fine-tuning", TO_BOTH: "hybrid", NEUTRAL: "no preference",
     STOP_RAG: "RAG, stop", NEEDS_DATA: "not yet", DATA_OK: "fine-tuning viable",
 }
 _ON, _OFF = "#1f6feb", "#9aa4b2"
+# Streamlit's graphviz chart draws every text at 9.6 SVG units whatever the DOT says (its CSS
+# sets the font size), then scales the SVG to the column. So the layout uses that size, and the
+# chart is kept narrow (one edge between consecutive questions, wrapped labels) so that a ~415 px
+# column scales it up to >= 12 px text at 1280 px wide.
+_FONT = 'fontname="Helvetica", fontsize=10'
 
 
 def _dot_text(text: str) -> str:
@@ -356,14 +365,18 @@ def _dot_text(text: str) -> str:
 
 
 def to_dot(rec: Recommendation) -> str:
-    """Graphviz DOT of the flowchart; the nodes and edges the answers took are drawn in colour."""
+    """Graphviz DOT of the flowchart; the nodes and edges the answers took are drawn in colour.
+
+    Consecutive questions are joined by one edge: labelled with the answer when there is one,
+    with the possible answers when not. Q1's stop has its own edge, straight to RAG.
+    """
     answered = rec.answered()
     lines = [
         "digraph decision {",
-        '  graph [rankdir=TB, bgcolor="transparent", nodesep=0.35, ranksep=0.45];',
-        f'  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=13, '
+        '  graph [rankdir=TB, bgcolor="transparent", nodesep=0.15, ranksep=0.22, margin=0];',
+        f'  node [shape=box, style="rounded,filled", {_FONT}, margin="0.08,0.03", width=0, height=0, '
         f'color="{_OFF}", fontcolor="#333333", fillcolor="#f4f6f8"];',
-        f'  edge [fontname="Helvetica", fontsize=10, color="{_OFF}", fontcolor="#666666"];',
+        f'  edge [{_FONT}, color="{_OFF}", fontcolor="#666666", arrowsize=0.6];',
     ]
 
     def node(nid: str, label: str, on: bool, **extra: str) -> None:
@@ -374,7 +387,7 @@ def to_dot(rec: Recommendation) -> str:
         lines.append(f"  {nid} [{', '.join(attrs)}];")
 
     def edge(src: str, dst: str, label: str, on: bool) -> None:
-        style = f', color="{_ON}", fontcolor="{_ON}", penwidth=3' if on else ""
+        style = f', color="{_ON}", fontcolor="{_ON}", penwidth=2.5' if on else ""
         lines.append(f'  {src} -> {dst} [label="{_dot_text(label)}"{style}];')
 
     reached = {QUESTIONS[0].id} | {c.question_id for c in rec.contributions}
@@ -383,16 +396,23 @@ def to_dot(rec: Recommendation) -> str:
     for q in QUESTIONS:
         node(f"q_{q.id}", q.short, q.id in reached and q.id not in rec.not_reached)
     resolved = rec.complete and rec.rule != "stop"
-    node("resolve", "Weigh the answers", resolved, shape="diamond", style='"filled"')
-    for oid, outcome in OUTCOMES.items():
-        node(_OUTCOME_NODES[oid], outcome.title, rec.approach == oid, shape="box", fontsize="14")
+    node("resolve", "Weigh the\nanswers", resolved, shape="diamond", style='"filled"', margin="0")
+    for oid in OUTCOMES:
+        node(_OUTCOME_NODES[oid], _OUTCOME_LABELS[oid], rec.approach == oid)
 
     for i, q in enumerate(QUESTIONS):
         target = f"q_{QUESTIONS[i + 1].id}" if i + 1 < len(QUESTIONS) else "resolve"
+        chosen = q.option(answered[q.id]) if q.id in answered else None
         for opt in q.options:
-            on = answered.get(q.id) == opt.id
-            dst = _OUTCOME_NODES[RAG] if opt.points_to == STOP_RAG else target
-            edge(f"q_{q.id}", dst, f"{opt.id}: {_EDGE_TEXT[opt.points_to]}", on)
+            if opt.points_to == STOP_RAG:
+                edge(f"q_{q.id}", _OUTCOME_NODES[RAG], f"{opt.id}: {_EDGE_TEXT[opt.points_to]}", chosen == opt)
+        onward = [opt for opt in q.options if opt.points_to != STOP_RAG]
+        if chosen is not None and chosen in onward:
+            edge(f"q_{q.id}", target, f"{chosen.id}: {_EDGE_TEXT[chosen.points_to]}", True)
+        elif chosen is None:
+            edge(f"q_{q.id}", target, " / ".join(opt.id for opt in onward), False)
+        else:  # stopped here: the way on is not taken
+            edge(f"q_{q.id}", target, "", False)
     for oid in OUTCOMES:
         edge("resolve", _OUTCOME_NODES[oid], "", resolved and rec.approach == oid)
     lines.append("}")

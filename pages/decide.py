@@ -37,7 +37,8 @@ saved: dict[str, str] = dict(state.decision_answers().answers)
 for q in decision.QUESTIONS:
     state.keep_widget(widget_key(q.id), saved.get(q.id))
 
-left, right = st.columns([5, 6], gap="large")
+# The flowchart gets the wider column: it is scaled to fit it, and its text must stay readable on a projector.
+left, right = st.columns([4, 5], gap="medium")
 answers: dict[str, str] = {}
 with left:
     stopped = False

@@ -7,6 +7,30 @@ from core import model
 from ui import state
 from ui.widgets import load_samples
 
+# Two rows, short wrapped labels: Streamlit draws graphviz text at 9.6 SVG units (its CSS) and
+# scales the SVG to the column, so a narrow layout at that font size is what makes the text
+# large enough to read on a projector (>= 12 px at 1280 px wide).
+PIPELINE = """
+digraph {
+  graph [rankdir=TB, bgcolor="transparent", nodesep=0.22, ranksep=0.3, margin=0];
+  node [shape=box, style="rounded,filled", fillcolor="#eff6ff", color="#94a3b8", fontname="Helvetica",
+        fontsize=10, margin="0.08,0.04", width=0, height=0];
+  edge [color="#64748b", arrowsize=0.6];
+  docs [label=<<B>Documents</B><BR/>PDF, HTML, MD,<BR/>TXT, DOCX>];
+  chunks [label=<<B>Chunks</B><BR/>splitter, size,<BR/>overlap>];
+  index [label=<<B>Index</B><BR/>FAISS + BM25>];
+  retrieval [label=<<B>Retrieval</B><BR/>dense, BM25,<BR/>hybrid>];
+  answer [label=<<B>Answer</B><BR/>prompt +<BR/>citations>];
+  evaluate [label=<<B>Evaluate</B><BR/>hit@K, MRR,<BR/>sweeps>, fillcolor="#f0fdf4"];
+  decide [label=<<B>Decide</B><BR/>RAG vs<BR/>fine-tuning>, fillcolor="#fefce8"];
+  costs [label=<<B>Costs</B><BR/>RAG, FT,<BR/>hybrid>, fillcolor="#fefce8"];
+  { rank=same; docs -> chunks -> index -> retrieval -> answer; }
+  { rank=same; evaluate -> decide -> costs; }
+  retrieval -> evaluate;
+  evaluate -> chunks [style=dashed, constraint=false];
+}
+"""
+
 st.title("RAG Explorer")
 st.markdown(
     "Decide how to ground an LLM in **your own documents**, with evidence. Load documents, chunk "
@@ -17,20 +41,7 @@ st.markdown(
 )
 
 st.subheader("The pipeline")
-st.graphviz_chart(
-    """
-    digraph {
-      rankdir=LR; node [shape=box, style="rounded,filled", fillcolor="#eff6ff", fontname="Helvetica"];
-      docs [label="Documents\\nPDF, HTML, MD, TXT, DOCX"]; chunks [label="Chunks\\nsplitter, size, overlap"];
-      index [label="Index\\nFAISS + BM25"]; retrieval [label="Retrieval\\ndense, BM25, hybrid"];
-      answer [label="Answer\\nprompt + citations"]; evaluate [label="Evaluate\\nhit@K, MRR, sweeps", fillcolor="#f0fdf4"];
-      decide [label="Decide\\nRAG vs fine-tuning", fillcolor="#fefce8"]; costs [label="Costs\\nRAG, FT, hybrid", fillcolor="#fefce8"];
-      docs -> chunks -> index -> retrieval -> answer; retrieval -> evaluate -> chunks [style=dashed];
-      evaluate -> decide -> costs;
-    }
-    """,
-    width="stretch",
-)
+st.graphviz_chart(PIPELINE, width="stretch")
 
 st.subheader("Where to start")
 c1, c2, c3 = st.columns(3)
@@ -55,8 +66,14 @@ st.subheader("This session")
 docs = state.documents()
 stats = state.chunk_stats()
 m1, m2, m3, m4 = st.columns(4)
+# Short values: a metric's value is one line and is cut off with "…" when it is wider than its
+# column (a quarter of the page). The detail goes in the grey line under it and in the help.
+cc = state.chunk_config()
 m1.metric("Documents loaded", len(docs))
-m2.metric("Chunking", state.chunk_config().label())
-m3.metric("Chunks", stats.n_chunks if stats else 0)
+m2.metric("Chunk size / overlap", f"{cc.size}/{cc.overlap}", f"{cc.unit}, {cc.splitter} splitter",
+          delta_color="off", delta_arrow="off", help=f"Current chunking: {cc.label()}. Change it on the Chunking page.")
+m3.metric("Chunks", f"{stats.n_chunks:,}" if stats else 0)
 built = state.built_index()
-m4.metric("Index", f"{built.retriever.store.size} vectors" if built else ("out of date" if state.index_is_stale() else "not built"))
+index_note = "built" if built else ("out of date" if state.index_is_stale() else "not built yet")
+m4.metric("Vectors indexed", f"{built.retriever.store.size:,}" if built else 0, index_note, delta_color="off",
+          delta_arrow="off", help="The index is built on the Index & Retrieval page, from the current chunks.")

@@ -16,11 +16,12 @@ import plotly.graph_objects as go
 from core.chunking import Chunk
 from core.compare import BoundaryDiff, Confirmation
 from core.evaluation import METRIC_LABELS
+from core.plots import LEGEND_RIGHT
 from core.projection import Projection
-from core.sweep import SweepRow
+from core.sweep import SweepRow, rank_key
 
 APPROX = "≈ approximate (fast pooled mode)"
-_LAYOUT = dict(margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.2))
+_LAYOUT = dict(margin=dict(l=10, r=10, t=50, b=10), legend=LEGEND_RIGHT)
 
 
 def metric_label(metric: str, k: int | str = "K") -> str:
@@ -31,21 +32,39 @@ def _title(text: str, approximate: bool) -> str:
     return f"{text}<br><sup>{APPROX}</sup>" if approximate else text
 
 
+# Light to dark blue, never white: the lowest cell must still read as a value, not as a gap.
+HEAT_SCALE = [[0.0, "#dbeafe"], [1.0, "#1e3a8a"]]
+BEST_COLOUR = "#f59e0b"
+
+
 def sweep_heatmap(rows: Sequence[SweepRow], *, metric: str, k: int, method: str, splitter: str,
                   approximate: bool) -> go.Figure:
-    """The metric over chunk size (rows) x overlap (columns) for one K, method and splitter."""
+    """The metric over chunk size (rows) x overlap (columns) for one K, method and splitter.
+
+    The colours span the values shown, not 0-1, so 0.90 and 0.99 look different; the best cell
+    (by core.sweep.rank_key, the order every "best" in the app uses) is outlined and starred.
+    """
     chosen = [r for r in rows if r.k == k and r.method == method and r.splitter == splitter]
     sizes = sorted({r.size for r in chosen})
     overlaps = sorted({r.overlap for r in chosen})
     value = {(r.size, r.overlap): getattr(r, metric) for r in chosen}
     z = [[value.get((s, o), math.nan) for o in overlaps] for s in sizes]
-    text = [["" if math.isnan(v) else f"{v:.2f}" for v in row] for row in z]
+    best = min(chosen, key=lambda r: rank_key(r, metric), default=None)
+    text = [["" if math.isnan(v) else f"{'★ ' if best and (s, o) == (best.size, best.overlap) else ''}{v:.2f}"
+             for o, v in zip(overlaps, row)] for s, row in zip(sizes, z)]
+    zmin, zmax = _colour_range(list(value.values()))
     unit = chosen[0].unit if chosen else "tokens"
     fig = go.Figure(go.Heatmap(
         z=z, x=[str(o) for o in overlaps], y=[str(s) for s in sizes], text=text, texttemplate="%{text}",
-        colorscale="Blues", zmin=0, zmax=1, colorbar=dict(title=metric_label(metric, k)),
+        textfont=dict(size=14), colorscale=HEAT_SCALE, zmin=zmin, zmax=zmax, xgap=2, ygap=2,
+        colorbar=dict(title=metric_label(metric, k)),
         hovertemplate=f"size %{{y}} / overlap %{{x}} {unit}<br>{metric_label(metric, k)} = %{{z:.3f}}<extra></extra>",
     ))
+    if best is not None:
+        # Category axes place cell i at coordinate i, so the cell spans i - 0.5 to i + 0.5.
+        col, row = overlaps.index(best.overlap), sizes.index(best.size)
+        fig.add_shape(type="rect", x0=col - 0.5, x1=col + 0.5, y0=row - 0.5, y1=row + 0.5,
+                      line=dict(color=BEST_COLOUR, width=4), name="best")
     fig.update_layout(
         title=_title(f"{metric_label(metric, k)} by chunk size and overlap ({splitter}, {method})", approximate),
         xaxis_title=f"overlap ({unit})", yaxis_title=f"chunk size ({unit})", height=360, **_LAYOUT,
@@ -53,6 +72,17 @@ def sweep_heatmap(rows: Sequence[SweepRow], *, metric: str, k: int, method: str,
     fig.update_xaxes(type="category")
     fig.update_yaxes(type="category")
     return fig
+
+
+def _colour_range(values: Sequence[float]) -> tuple[float, float]:
+    """The values' own range; a single value (or all equal) gets a small band around it."""
+    finite = [v for v in values if not math.isnan(v)]
+    if not finite:
+        return 0.0, 1.0
+    lo, hi = min(finite), max(finite)
+    if hi - lo < 1e-9:
+        return lo - 0.05, hi + 0.05
+    return lo, hi
 
 
 def metric_vs_k(rows: Sequence[SweepRow], *, metric: str, splitter: str, approximate: bool) -> go.Figure:
@@ -70,6 +100,7 @@ def metric_vs_k(rows: Sequence[SweepRow], *, metric: str, splitter: str, approxi
             labels.append(f"{best.size}/{best.overlap} {best.unit}")
         fig.add_scatter(x=ks, y=ys, mode="lines+markers", name=method, customdata=labels,
                         hovertemplate=f"{method}, K=%{{x}}: %{{y:.3f}}<br>best chunking %{{customdata}}<extra></extra>")
+    fig.update_xaxes(tickvals=sorted({r.k for r in rows}))  # K is a count: no tick at 3.5
     fig.update_layout(
         title=_title(f"{metric_label(metric)} vs K: best chunking per method ({splitter})", approximate),
         xaxis_title="K (chunks retrieved)", yaxis_title=metric_label(metric), yaxis_range=[0, 1.02], height=360,

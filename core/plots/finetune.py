@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
+from core.plots import marker_line
+
 
 def length_histogram(tokens: Sequence[int], *, flagged: Sequence[int] = ()) -> go.Figure:
     """Tokens per example; `flagged` (duplicates, near-empty answers) drawn in a second colour."""
@@ -17,11 +19,10 @@ def length_histogram(tokens: Sequence[int], *, flagged: Sequence[int] = ()) -> g
     everything = list(tokens) + list(flagged)
     if everything:
         median = statistics.median(everything)
-        fig.add_vline(x=median, line_dash="dash", line_color="#374151",
-                      annotation_text=f"median {median:,.0f} tokens", annotation_position="top right")
+        marker_line(fig, median, name=f"median: {median:,.0f} tokens", colour="#374151")
     fig.update_layout(
-        barmode="overlay", bargap=0.05, height=320, margin=dict(l=10, r=10, t=30, b=10),
+        barmode="overlay", bargap=0.05, height=320, margin=dict(l=10, r=10, t=40, b=10),
         xaxis_title="tokens per example (approximate)", yaxis_title="examples",
-        legend=dict(orientation="h", y=1.12),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
     )
     return fig

@@ -27,7 +27,7 @@ def confirm_section(job: state.SweepJob, metric: str, k: int, method: str, chose
     configs = top_chunkings(job.progress.rows, metric=metric, k=k, method=method, n=int(n))
     st.caption(f"By ≈{metric_label(metric, k)} with {method}: " + "; ".join(c.label() for c in configs)
                + ". Each is re-chunked and every chunk embedded for real (cached afterwards).")
-    b1, b2, _ = st.columns([1, 1, 3])
+    b1, b2, _ = st.columns([2, 1, 2])  # room for "Confirm the best N exactly" at 1280 px
     clicked = b1.button(f"Confirm the best {len(configs)} exactly", key="eval_confirm_run", disabled=not chosen.questions)
     b2.button("Cancel", key="eval_confirm_cancel", help="Stops the exact runs; finished ones are kept.")
     if clicked:

@@ -128,6 +128,8 @@ def show_sweep(job: state.SweepJob, chosen: ChosenQuestions, docs: Mapping[str, 
                     key="eval_sw_heatmap", width="stretch")
     g2.plotly_chart(metric_vs_k(rows, metric=metric, splitter=hs, approximate=approximate),
                     key="eval_sw_lines", width="stretch")
+    g1.caption("Colours span the values shown, not 0 to 1, so small differences stay visible. "
+               "★ in the amber outline: the best cell (highest metric, then MRR, then the cheaper setting).")
 
     selected = results_table(job)
     apply_section(rows, metric, approximate, selected)
