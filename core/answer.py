@@ -183,6 +183,33 @@ def _idf_coverage(query_terms: list[str], texts_terms: list[set[str]], idf: Mapp
     return np.array([sum(w for t, w in zip(terms, weights) if t in s) / total for s in texts_terms], dtype=np.float32)
 
 
+_URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+", re.I)
+_LETTER_RUN = re.compile(r"[^\W\d_]+")  # letters of any script, no digits or underscores
+_ALNUM = re.compile(r"[^\W_]")  # a letter or digit of any script
+
+
+def reads_as_prose(text: str) -> bool:
+    """Whether a sentence reads as prose that could answer something, rather than boilerplate: a
+    licence's "Version 2.0, January 2004 http://www.apache.org/licenses/", a bare URL, a row of
+    numbers. Cheap checks instead of a part-of-speech tagger:
+
+    - URLs are under half of its characters;
+    - at least half of its words carry letters ("2.0", "2004" and "[5]" do not; "+" is no word);
+    - it has a content word in running-text case: 3+ letters, not a stopword, neither Title-case
+      nor ALL CAPS (a caseless script counts). A clause has one ("are", "kept", "valid"); a
+      title, a date or a name line ("Version 2.0, January 2004") does not.
+    """
+    stripped = text.strip()
+    bare = _URL.sub(" ", stripped)
+    if len(bare.strip()) * 2 < len(stripped):
+        return False
+    words = [w for w in bare.split() if _ALNUM.search(w)]  # "-", "+" and "=" are not words
+    if not words or sum(1 for w in words if _LETTER_RUN.search(w)) * 2 < len(words):
+        return False
+    return any(len(run) >= 3 and not run.isupper() and not run.istitle() and run.lower() not in STOPWORDS
+               for run in _LETTER_RUN.findall(bare))
+
+
 def extractive_answer(
     question: str,
     hits: Sequence[Hit],
@@ -232,9 +259,12 @@ def extractive_answer(
         prev = i - 1
         if prev >= 0 and sources[prev].rank == s.rank and not sources[prev].heading:
             score[i] += config.neighbour_weight * max(0.0, float(base[prev]))
-    eligible = [i for i, s in enumerate(sources) if not s.heading and len(s.text.split()) >= 3]
-    if not eligible:  # only headings came back: quoting the best of them beats saying nothing
-        eligible = list(range(len(sources)))
+    # An answer is a sentence: not a heading, three words or more, and prose (not boilerplate such
+    # as "Version 2.0, January 2004 http://..."). Failing that, the best non-prose line, then the
+    # best heading: quoting something beats saying nothing.
+    candidates = [i for i, s in enumerate(sources) if not s.heading and len(s.text.split()) >= 3]
+    eligible = ([i for i in candidates if reads_as_prose(sources[i].text)] or candidates
+                or list(range(len(sources))))
     order = sorted(eligible, key=lambda i: (-float(score[i]), sources[i].rank, sources[i].start))
     chosen = [order[0]]
     for i in order[1:]:

@@ -28,12 +28,20 @@ MAX_SIZE = {"tokens": 2048, "chars": 16000}
 
 @dataclass(frozen=True)
 class ChunkConfig:
-    # The defaults are what the app's own sweep recommends on the sample set once its best
-    # chunkings are confirmed exactly (python -m bench.sweep --docs sample_docs --questions
-    # sample_docs/questions.jsonl): exact hybrid hit@5 0.958, tied with 100/50 and 300/25 and
-    # ahead on MRR (0.813). The top chunkings differ by about one question of 71, so treat the
-    # choice as "one of the best", not as a law.
-    size: int = 300
+    # 254 tokens is the model's whole text window (model.TEXT_WINDOW): the largest chunk the dense
+    # side embeds whole, so the default never trips the Chunking page's truncation warning. On the
+    # sample set it is as good as the longer chunks, within the noise of 71 questions (one question
+    # is 1.4 points). Exact hybrid, k=5 (python -m bench.retrieval_quality --docs sample_docs
+    # --questions sample_docs/questions.jsonl --chunk-size N --overlap M; python -m bench.sweep
+    # with the same corpus for the grid):
+    #   254/50: hit@5 0.958 (68/71), MRR@5 0.794, 0 of 76 chunks truncated
+    #   300/50: hit@5 0.972 (69/71), MRR@5 0.796, 39 of 64 truncated (the sweep's pick; 400/50 ties
+    #           it on hit, MRR 0.762)
+    #   254/60: 68/71, MRR 0.818; 254/40: 66/71, MRR 0.769; 200/40: 68/71, MRR 0.783
+    # Overlap alone moves 254 by two questions, so the one question 300/50 gains is noise. The
+    # extractive answer contains the gold answer for 59/71 at 254/50 and 61/71 at 300/50
+    # (python -m bench.answer_quality): the same story.
+    size: int = 254
     overlap: int = 50
     splitter: str = "recursive"
     unit: str = "tokens"

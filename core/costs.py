@@ -24,6 +24,9 @@ from dataclasses import dataclass, fields
 from core.prices import PER_MTOK  # every USD token price in the app is per this many tokens
 
 VOLUME_RANGE = (1_000, 100_000_000)  # queries per month covered by the volume analysis
+# Engineering time: counted only when the Costs page's switch is on (its inputs are zero otherwise).
+ENGINEERING = ("hourly_rate", "rag_build_hours", "rag_maintain_hours", "ft_build_hours", "ft_maintain_hours")
+ENGINEERING_OFF = "Not counted: engineering time is switched off"
 
 # The approach ids: core.decision's verdicts use these too, so one id means one approach everywhere.
 RAG = "rag"
@@ -376,7 +379,7 @@ def break_even_volume(rag: ApproachCost, fine_tuning: ApproachCost, *, horizon: 
     lo, hi = VOLUME_RANGE
     r0, f0 = rag.monthly_at(0, horizon=horizon), fine_tuning.monthly_at(0, horizon=horizon)
     slope = rag.per_query - fine_tuning.per_query  # how much more RAG costs per extra question
-    span = f"between {lo:,} and {hi:,} queries a month"
+    span = f"between {about(lo)} and {about(hi)} queries a month"
     if abs(slope) < 1e-15:
         cheaper = "Fine-tuning" if f0 < r0 else "RAG"
         return VolumeBreakEven(None, f"Both cost the same per question; {cheaper} is cheaper at every volume.")
@@ -386,13 +389,13 @@ def break_even_volume(rag: ApproachCost, fine_tuning: ApproachCost, *, horizon: 
             return VolumeBreakEven(None, f"Fine-tuning is cheaper at every volume {span}.")
         if q > hi:
             return VolumeBreakEven(None, f"RAG is cheaper at every volume {span}: fine-tuning never catches up.")
-        return VolumeBreakEven(q, f"Fine-tuning becomes cheaper above about {q:,.0f} queries a month.")
+        return VolumeBreakEven(q, f"Fine-tuning becomes cheaper above about {about(q)} queries a month.")
     # fine-tuning costs more per question: it can only win below q
     if q <= lo:
         return VolumeBreakEven(None, f"RAG is cheaper at every volume {span}: fine-tuning never catches up.")
     if q > hi:
         return VolumeBreakEven(None, f"Fine-tuning is cheaper at every volume {span}.")
-    return VolumeBreakEven(q, f"Fine-tuning is cheaper only below about {q:,.0f} queries a month.")
+    return VolumeBreakEven(q, f"Fine-tuning is cheaper only below about {about(q)} queries a month.")
 
 
 def compare(inputs: CostInputs) -> CostComparison:
@@ -407,6 +410,24 @@ def compare(inputs: CostInputs) -> CostComparison:
         month_statement=_month_statement(month, inputs.horizon_months),
         volume=break_even_volume(rag, ft, horizon=inputs.horizon_months),
     )
+
+
+def about(count: float, *, digits: int = 2) -> str:
+    """A count estimated from estimates (prices, token counts, volumes), rounded to what those
+    support: `digits` significant figures, millions and billions in words.
+    3,279,558 -> "3.3 million"; 45,310 -> "45,000"; 1,000,000 -> "1 million"."""
+    if count == 0 or not math.isfinite(count):
+        return f"{count:,.0f}"
+    word = ""
+    for scale, name in ((1e9, " billion"), (1e6, " million")):
+        if abs(round(count, digits - 1 - math.floor(math.log10(abs(count))))) >= scale:
+            count, word = count / scale, name
+            break
+    places = digits - 1 - math.floor(math.log10(abs(count)))  # negative: round to tens, hundreds...
+    text = f"{round(count, places):,.{max(0, places)}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text + word
 
 
 def usd(amount: float, *, precise: bool = False) -> str:

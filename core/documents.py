@@ -70,19 +70,47 @@ class LoadReport:
     errors: tuple[tuple[str, str], ...]  # (file name, message)
 
 
-def kind_of(name: str) -> str:
+def has_extension(name: str) -> bool:
+    """Whether the name ends in a file type. "LICENSE" has none, and neither has "LICENSE-2.0":
+    a suffix without a letter is part of a version, not a type."""
+    return any(c.isalpha() for c in Path(name).suffix)
+
+
+def kind_of(name: str, data: bytes | None = None) -> str:
+    """The loader a file needs: from its extension or, for a file without one (`LICENSE`,
+    `README`) whose bytes are given, from its content."""
+    if not has_extension(name) and data is not None:
+        return _sniff(data, name)
     ext = Path(name).suffix.lower()
     if ext not in KINDS:
         raise DocumentError(
             f"{name}: unsupported file type '{ext or 'no extension'}'. "
-            f"Supported: {', '.join(SUPPORTED_EXTENSIONS)}."
+            f"Supported: {', '.join(SUPPORTED_EXTENSIONS)}, or plain text without an extension."
         )
     return KINDS[ext]
 
 
+def _sniff(data: bytes, name: str) -> str:
+    """The kind of a file without an extension, from its first bytes: PDF and DOCX by their
+    signatures, HTML by its opening tag, other text as plain text; other binary data is refused."""
+    head = data[:1024].lstrip()
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith(b"PK\x03\x04") and b"word/document.xml" in data:
+        return "docx"
+    if _looks_binary(data):
+        raise DocumentError(
+            f"{name}: has no extension and its content is binary, not text, so it cannot be read. "
+            f"If it is a document, add its extension ({', '.join(SUPPORTED_EXTENSIONS)})."
+        )
+    if head.lower().startswith((b"<!doctype html", b"<html")):
+        return "html"
+    return "text"
+
+
 def load_document(data: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     """Parse one file. Raises DocumentError with a message a user can act on."""
-    kind = kind_of(name)
+    kind = kind_of(name, data)
     if len(data) == 0:
         raise DocumentError(f"{name}: the file is empty (0 bytes).")
     if len(data) > max_bytes:
@@ -178,6 +206,59 @@ def _load_text(data: bytes, name: str):
     return text, (), notes
 
 
+# Elements that start and end a line of text. Everything else (a, b, code, em, span, ...) is inline
+# and stays inside its sentence: "Use <code>/etc/sasldb</code> and/or ..." reads as one line.
+# Table cells each get a line of their own, as they always have here (the sample questions' gold
+# passages quote table rows that way).
+_HTML_BLOCKS = frozenset(
+    """address article aside blockquote body caption center dd details dialog dir div dl dt fieldset
+    figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr html legend li main menu nav ol
+    option p pre section summary table tbody td tfoot th thead title tr ul""".split()
+)
+_HTML_SPACE = re.compile(r"\s+")
+
+
+def _html_text(root) -> str:
+    """Text of parsed HTML as a browser lays it out: whitespace inside a line collapses to one
+    space, block elements and <br> break lines, <pre> keeps its own lines. Walks with an explicit
+    stack, so deeply nested markup cannot exhaust Python's recursion limit."""
+    from bs4 import NavigableString, Tag
+    from bs4.element import PreformattedString
+
+    lines: list[str] = []
+    line: list[str] = []
+
+    def end_line() -> None:
+        text = _HTML_SPACE.sub(" ", "".join(line)).strip()
+        if text:
+            lines.append(text)
+        line.clear()
+
+    stack: list[object] = [root]
+    while stack:
+        node = stack.pop()
+        if node is None:  # the end of a block element
+            end_line()
+        elif isinstance(node, PreformattedString):  # comments, doctypes, CDATA: not content
+            continue
+        elif isinstance(node, NavigableString):
+            line.append(str(node))
+        elif isinstance(node, Tag):
+            if node.name == "br":
+                end_line()
+            elif node.name == "pre":
+                end_line()
+                lines.extend(t.rstrip() for t in node.get_text().split("\n") if t.strip())
+            else:
+                block = node.name in _HTML_BLOCKS
+                if block:
+                    end_line()
+                    stack.append(None)
+                stack.extend(reversed(node.contents))
+    end_line()
+    return "\n".join(lines)
+
+
 def _load_html(data: bytes, name: str):
     from bs4 import BeautifulSoup
 
@@ -186,12 +267,7 @@ def _load_html(data: bytes, name: str):
     # Scripts, styles and templates are code, not content: never index them.
     for tag in soup(["script", "style", "noscript", "template", "head"]):
         tag.decompose()
-    blocks = []
-    for line in soup.get_text("\n").split("\n"):
-        line = re.sub(r"[ \t\u00a0]+", " ", line).strip()
-        if line:
-            blocks.append(line)
-    return "\n".join(blocks), (), notes
+    return _html_text(soup), (), notes
 
 
 def _load_pdf(data: bytes, name: str):

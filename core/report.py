@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from core import decision
-from core.costs import LIMITS, CostComparison, CostInputs, compare, usd
+from core.costs import ENGINEERING, ENGINEERING_OFF, LIMITS, CostComparison, CostInputs, compare, usd
 from core.plots.costs import cumulative_figure, volume_figure
 
 
@@ -183,6 +183,22 @@ def cost_rows(comparison: CostComparison) -> list[tuple[str, str, str, str]]:
             for a in comparison.approaches]
 
 
+def engineering_statement(i: CostInputs, sources: Mapping[str, str]) -> str:
+    """Whether the costs include engineering time, and if so how much: the report says which."""
+    usage_only = "the costs above are usage and prices only, with no hours of building or upkeep."
+    if sources.get("hourly_rate") == ENGINEERING_OFF:
+        return f"not counted (switched off on the Costs page): {usage_only}"
+    if not sources and not any(getattr(i, f) for f in ENGINEERING):
+        return f"not counted: {usage_only}"
+    rag = f"RAG {plain_number(i.rag_build_hours)} h to build and {plain_number(i.rag_maintain_hours)} h a month"
+    ft = (f"fine-tuning {plain_number(i.ft_build_hours)} h to build and {plain_number(i.ft_maintain_hours)} h "
+          "a month")
+    if i.hourly_rate == 0 or not any(getattr(i, f) for f in ENGINEERING if f != "hourly_rate"):
+        return f"switched on, but it adds nothing: {usd(i.hourly_rate)} an hour; {rag}; {ft}."
+    return (f"counted (the Costs page's switch is on) at {usd(i.hourly_rate)} an hour: {rag}; {ft}; "
+            "the hybrid pays for both.")
+
+
 def _costs_section(comparison: CostComparison, *, defaults: bool, sources: Mapping[str, str]) -> str:
     i = comparison.inputs
     out = ["<h2>Cost comparison</h2>"]
@@ -195,6 +211,7 @@ def _costs_section(comparison: CostComparison, *, defaults: bool, sources: Mappi
                       [tuple(esc(c) for c in row) for row in cost_rows(comparison)], (1, 2, 3)))
     out.append(f"<p><strong>Break-even month:</strong> {esc(comparison.month_statement)}</p>")
     out.append(f"<p><strong>Break-even volume:</strong> {esc(comparison.volume.statement)}</p>")
+    out.append(f"<p><strong>Engineering time:</strong> {esc(engineering_statement(i, sources))}</p>")
     for n, fig in enumerate((cumulative_figure(comparison), volume_figure(comparison))):
         # Outside Streamlit's theme the tick labels need room of their own.
         fig.update_layout(template="plotly_white", margin=dict(l=80, r=20, t=80, b=60))
@@ -204,7 +221,8 @@ def _costs_section(comparison: CostComparison, *, defaults: bool, sources: Mappi
     rows = []
     for name, value in i.as_dict().items():
         limit = LIMITS[name]
-        rows.append((esc(limit.label), esc(plain_number(value)), esc(limit.unit), esc(sources.get(name, ""))))
+        source = sources.get(name) or (ENGINEERING_OFF if defaults and name in ENGINEERING else "")
+        rows.append((esc(limit.label), esc(plain_number(value)), esc(limit.unit), esc(source)))
     out.append("<h3>Inputs</h3>")
     out.append(_table(("Input", "Value", "Unit", "Source"), rows, (1,)))
     return "\n".join(out)

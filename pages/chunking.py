@@ -55,12 +55,14 @@ m3.metric("Longest", f"{stats.max_tokens} tokens")
 share = stats.n_truncated / stats.n_chunks
 m4.metric("Truncated when embedded", f"{stats.n_truncated} ({share:.0%})")
 if stats.n_truncated:
+    # A trade-off the user chose, not a mistake to correct: say what each side gains and loses.
     st.warning(
         f"{stats.n_truncated} of {stats.n_chunks} chunks ({share:.0%}) are longer than the model's "
-        f"{model.MAX_TOKENS}-token window. The embedding model ignores everything after the first "
-        f"{model.TEXT_WINDOW} tokens of each (the window holds two marker tokens too), so dense retrieval "
-        "cannot see their tail (BM25 still can). "
-        "Use a smaller chunk size to avoid it."
+        f"{model.MAX_TOKENS}-token window ({model.TEXT_WINDOW} tokens of text plus two markers). "
+        f"The dense side embeds only the first {model.TEXT_WINDOW} tokens of each, so a question about "
+        "a chunk's tail can only be found by BM25. BM25 reads every chunk whole, and longer chunks give "
+        "it more words to match in one place: in hybrid search that can be worth the trade. Chunks of "
+        f"{model.TEXT_WINDOW} tokens or fewer are embedded whole."
     )
 
 st.plotly_chart(length_histogram(chunks), width="stretch", key="length_hist")

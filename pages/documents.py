@@ -13,20 +13,33 @@ from ui.widgets import load_samples
 
 MESSAGES = "_upload_messages"  # (level, text) pairs kept across reruns so nothing flashes away
 SEEN = "_uploaded_file_ids"
+LIMIT = "_max_file_mb"  # the per-file limit, kept across page switches
 
 st.title("Documents")
-st.caption("Upload PDF, HTML, Markdown, plain text or DOCX. Each file is read independently: one bad file never stops the others.")
+st.caption("Upload PDF, HTML, Markdown, plain text or DOCX; a file without an extension (LICENSE, README) is read "
+           "as text when it is text. Each file is read independently: one bad file never stops the others.")
 
 limits = settings()
-state.keep_widget("max_file_mb", limits.max_file_mb)
+# The limit survives page switches through a plain copy passed as the widget's value, not through
+# keep_widget: a number input whose value came from session state showed its default (its minimum,
+# 1 MB) in the browser after "Load sample documents", and the next upload was read with that limit.
+kept_mb = st.session_state.setdefault(LIMIT, limits.max_file_mb)
 max_mb = st.number_input(
-    "Size limit per file (MB)", min_value=1, max_value=limits.server_upload_mb, step=1, key="max_file_mb",
+    "Size limit per file (MB)", min_value=1, max_value=limits.server_upload_mb, value=kept_mb, step=1,
+    key="max_file_mb",
     help=f"Files above this are refused with a message. The server accepts at most {limits.server_upload_mb} MB "
          "per file (.streamlit/config.toml); RAG_EXPLORER_MAX_FILE_MB sets this field's default.",
 )
+st.session_state[LIMIT] = max_mb
+# No type= filter: Streamlit's filter refuses files without an extension with a generic message
+# before the app sees them. The loader decides per file instead, and says why it refuses one.
 uploads = st.file_uploader(
-    "Add documents", type=[e.lstrip(".") for e in SUPPORTED_EXTENSIONS], accept_multiple_files=True, key="uploader"
+    "Add documents", accept_multiple_files=True, key="uploader",
+    on_change=lambda: st.session_state.pop(MESSAGES, None),  # a new upload makes the old banners stale
+    help=f"Supported: {', '.join(SUPPORTED_EXTENSIONS)}, and plain text without an extension.",
 )
+st.caption(f"Files up to **{max_mb} MB** each are read: the size limit above. The uploader itself takes up to "
+           f"{limits.server_upload_mb} MB per file, the most that limit can be raised to.")
 
 seen: set = st.session_state.setdefault(SEEN, set())
 fresh = [f for f in uploads or [] if f.file_id not in seen]

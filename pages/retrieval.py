@@ -72,10 +72,16 @@ samples = {}
 if (SAMPLE_DIR / "questions.jsonl").exists() and any(n in state.documents() for n in {p.name for p in SAMPLE_DIR.iterdir()}):
     samples = {q.question: q for q in load_questions((SAMPLE_DIR / "questions.jsonl").read_bytes(), "questions.jsonl").questions}
 if samples:
-    pick = st.selectbox("Try a sample question", [""] + list(samples), key="sample_question")
-    if pick and st.session_state.get("_last_pick") != pick:
+    # A new pick fills the question box; once the box holds another question, the pick goes back to
+    # its placeholder, so the selectbox never shows a question that is not the one asked.
+    pick = st.session_state.get("sample_question")
+    if pick is not None and pick != st.session_state.get("_last_pick"):
         st.session_state["query"] = pick
-        st.session_state["_last_pick"] = pick
+    elif pick is not None and st.session_state.get("query") != pick:
+        st.session_state["sample_question"] = pick = None
+    st.session_state["_last_pick"] = pick
+    st.selectbox("Try a sample question", list(samples), index=None, key="sample_question",
+                 placeholder="Pick a question from the sample set")
 query = st.text_input("Question", key="query", placeholder="e.g. How long are backups kept on the Team plan?")
 
 if not query.strip():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from core.answer import (
@@ -19,6 +20,7 @@ from core.answer import (
     extractive_answer,
     parse_answer,
     parse_citations,
+    reads_as_prose,
     source_sentences,
 )
 from core.chunking import Chunk
@@ -229,6 +231,52 @@ def test_grounding_flags_invented_claims_and_wrong_figures_but_not_faithful_para
     assert g.sentences[2].missing_figures == ("25",)
     assert g.sentences[4].abstains
     assert g.supported_share == pytest.approx(2 / 4)
+
+
+class Flat:
+    """Every text gets the same vector: the dense side ties, so only the cheap signals rank."""
+
+    model_id, dimensions = "flat", 3
+
+    def embed(self, texts, progress=None):
+        return np.tile(np.array([1.0, 0.0, 0.0], dtype=np.float32), (len(texts), 1))
+
+
+BOILERPLATE = "Version 2.0, January 2004 http://www.apache.org/licenses/"
+
+
+@pytest.mark.parametrize("text", [
+    BOILERPLATE,  # quoted as an answer's first bullet in a demo
+    "Version 2.0, January 2004",
+    "http://www.apache.org/licenses/LICENSE-2.0",
+    "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION",
+    "2.0 3.1 2004 [5]",
+])
+def test_boilerplate_does_not_read_as_prose(text):
+    assert not reads_as_prose(text)
+
+
+@pytest.mark.parametrize("text", [
+    "The device code is valid for 10 minutes.",
+    "One week on Minnow.",
+    "Reef plan -> Standard support",
+    "and 12 minutes on a self-hosted runner - uses 1 + 8 + 3 = 12 run-minutes.",  # sums are prose
+    "See https://example.com/docs for the full list of limits.",
+    "Café crème est servi à 8 h.",
+])
+def test_sentences_read_as_prose(text):
+    assert reads_as_prose(text)
+
+
+def test_extractive_answer_skips_boilerplate_even_when_it_matches_more_terms():
+    text = ("Apache License\n" + BOILERPLATE + "\n\n"
+            "You may use the software under the terms of version 2.0 of the licence.")
+    q = "Which version of the Apache License, January 2004?"  # the boilerplate covers more of its terms
+    answer = extractive_answer(q, [_hit(1, text)], sentences=ChunkSentences(Flat()))
+    assert [s.text for s in answer.sentences] == ["You may use the software under the terms of version 2.0 of the licence."]
+    # With nothing but boilerplate retrieved, quoting it still beats saying nothing.
+    alone = extractive_answer(q, [_hit(1, BOILERPLATE)], sentences=ChunkSentences(Flat()))
+    assert [s.text for s in alone.sentences] == [BOILERPLATE]
 
 
 def test_empty_inputs_give_empty_results():

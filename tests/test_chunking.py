@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from core import model
-from core.chunking import SPLITTERS, ChunkConfig, split
+from core.chunking import SPLITTERS, ChunkConfig, split, split_corpus
 from core.documents import Document
 
 TEXT = (
@@ -85,6 +85,13 @@ def test_truncation_is_flagged_past_the_model_window():
     assert [c.truncated for c in chunks] == [c.n_tokens > model.TEXT_WINDOW for c in chunks]
     long_doc = Document(name="l.txt", text="word " * 400, kind="text")
     assert split(long_doc, config=ChunkConfig(size=300, overlap=0, splitter="tokens"))[0].truncated
+
+
+def test_the_default_chunking_fits_the_model_window(sample_docs):
+    # The shipped default must not trip the Chunking page's own truncation warning.
+    assert ChunkConfig().size <= model.TEXT_WINDOW and ChunkConfig().unit == "tokens"
+    chunks = split_corpus(sample_docs, config=ChunkConfig())
+    assert chunks and not [c.id for c in chunks if c.truncated]
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import socket
 
 import pytest
@@ -169,7 +170,7 @@ def test_break_even_volume_by_hand():
     assert result.rag.per_query == pytest.approx(0.002)
     assert result.fine_tuning.per_query == pytest.approx(0.001)
     assert result.volume.queries == pytest.approx(1_000_000)
-    assert "above about 1,000,000 queries" in result.volume.statement
+    assert "above about 1 million queries" in result.volume.statement
     at = result.volume.queries
     assert result.rag.monthly_at(at, horizon=24) == pytest.approx(result.fine_tuning.monthly_at(at, horizon=24))
 
@@ -217,6 +218,25 @@ def test_counting_engineering_time_makes_rag_cheaper_below_a_million_queries():
                                 ft_maintain_hours=8))
     assert result.volume.queries is not None and result.volume.queries > 1_000_000
     assert result.break_even_month is None
+
+
+@pytest.mark.parametrize("count, text", [
+    (3_279_558, "3.3 million"), (45_310, "45,000"), (1_234, "1,200"), (999_999, "1 million"),
+    (1_000, "1,000"), (100_000_000, "100 million"), (2_540_000_000, "2.5 billion"), (99.5, "100"), (0, "0"),
+])
+def test_estimated_counts_keep_two_significant_figures(count, text):
+    assert costs.about(count) == text
+
+
+def test_break_even_volume_is_not_stated_to_the_query():
+    # A break-even volume is computed from price lists and token estimates: "about 3,279,558" claims
+    # a precision the inputs do not have.
+    result = compare(CostInputs(hourly_rate=100, rag_build_hours=40, rag_maintain_hours=4, ft_build_hours=80,
+                                ft_maintain_hours=8))
+    q = result.volume.queries
+    assert q is not None
+    assert f"about {costs.about(q)} queries a month" in result.volume.statement
+    assert f"{q:,.0f}" not in result.volume.statement and not re.search(r"\d,\d{3},\d{3}", result.volume.statement)
 
 
 @pytest.mark.parametrize("amount, precise, text", [

@@ -90,3 +90,57 @@ def test_one_bad_file_does_not_stop_the_others():
     report = load_many([("a.txt", b"alpha"), ("b.txt", b""), ("c.md", b"# gamma")])
     assert [d.name for d in report.documents] == ["a.txt", "c.md"]
     assert [name for name, _ in report.errors] == ["b.txt"]
+
+
+# --- files without an extension: sniffed from their content ------------------------------------
+
+
+def test_text_without_an_extension_loads_as_text():
+    doc = load_document(b"Apache License\nVersion 2.0, January 2004\n", "LICENSE")
+    assert (doc.kind, doc.text) == ("text", "Apache License\nVersion 2.0, January 2004\n")
+    # A version suffix is not a file type.
+    assert load_document(b"BSD 3-Clause License", "LICENSE-2.0").kind == "text"
+
+
+def test_documents_without_an_extension_are_recognised_by_their_bytes():
+    assert load_document(_pdf_bytes(), "pricing").kind == "pdf"
+    assert load_document(b"<!DOCTYPE html><html><body><p>Hi</p></body></html>", "page").text == "Hi"
+
+
+def test_binary_without_an_extension_gets_a_clear_error():
+    with pytest.raises(DocumentError) as info:
+        load_document(bytes(range(256)) * 8, "BSD")
+    message = str(info.value)
+    assert message.startswith("BSD:") and "no extension" in message and "binary" in message and ".pdf" in message
+    # In a batch, the binary file is refused and the text one still loads.
+    report = load_many([("BSD", bytes(range(256)) * 8), ("LICENSE", b"MIT License")])
+    assert [d.name for d in report.documents] == ["LICENSE"] and [n for n, _ in report.errors] == ["BSD"]
+
+
+# --- HTML: inline elements stay inside their line, blocks break lines ---------------------------
+
+
+def _html(body: str) -> str:
+    return load_document(f"<html><body>{body}</body></html>".encode(), "page.html").text
+
+
+def test_html_inline_elements_stay_inline():
+    text = _html("<p>Use <code>/etc/sasldb</code> and/or <code>/etc/sasldb2</code>, which are\n"
+                 "    the <a href='#'>defaults</a> (<b>bold</b><i>italic</i>).</p>")
+    assert text == "Use /etc/sasldb and/or /etc/sasldb2, which are the defaults (bolditalic)."
+
+
+def test_html_blocks_headings_lists_and_br_break_lines():
+    text = _html("<h2>Set <em>up</em></h2><p>First line<br>second line</p>"
+                 "<ul><li>One <code>x</code> item</li><li>Two<ol><li>nested</li></ol></li></ul>"
+                 "<div>After <span>the</span> list</div>")
+    assert text.split("\n") == ["Set up", "First line", "second line", "One x item", "Two", "nested",
+                                "After the list"]
+
+
+def test_html_tables_give_each_cell_its_line_and_pre_keeps_its_lines():
+    text = _html("<table><tr><th>Agent <b>line</b></th><th>End</th></tr>"
+                 "<tr><td>3.0.x</td><td>31 August 2025</td></tr></table>"
+                 "<pre>lfx run\n  --follow\n</pre><!-- a comment --><p>end&nbsp;of page</p>")
+    assert text.split("\n") == ["Agent line", "End", "3.0.x", "31 August 2025", "lfx run", "  --follow",
+                                "end of page"]

@@ -201,9 +201,12 @@ def test_costs_follow_the_users_chunking_and_k_until_overridden():
 def test_costs_engineering_time_moves_the_break_even():
     at = run_clean(page("costs.py"))
     assert "cheaper at every volume" in at.info[0].value
+    assert at.session_state[state.COST_INPUTS].sources["hourly_rate"] == "Not counted: engineering time is switched off"
     at.checkbox(key="cost_count_engineering").check()
     run_clean(at)
     assert "Fine-tuning becomes cheaper above about" in at.info[0].value
+    assert re.search(r"above about \d+(\.\d)? million queries", at.info[0].value)  # 2 significant figures
+    assert at.session_state[state.COST_INPUTS].sources["hourly_rate"].endswith("counted: engineering time is switched on")
     assert dollars(metrics(at)["RAG: one-off"]) == pytest.approx(2.0 + 40 * 100)
 
 

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 import pytest
 
 from core import report
-from core.costs import CostInputs, compare, usd
+from core.costs import ENGINEERING_OFF, CostInputs, compare, usd
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 ANSWERS = {"changes": "no", "problem": "both", "attribution": "yes", "latency": "no", "examples": "yes"}
@@ -152,3 +152,36 @@ def test_split_metrics_accepts_a_dataclass():
         hit_at_5: float
 
     assert report.split_metrics(Summary("run 1", 0.75)) == ({"hit_at_5": 0.75}, "run 1")
+
+
+ENGINEERING_ON = CostInputs(hourly_rate=100, rag_build_hours=40, rag_maintain_hours=4, ft_build_hours=80,
+                            ft_maintain_hours=8)
+
+
+def _costs_text(inputs: CostInputs | None, sources: dict[str, str]) -> str:
+    doc = report.build_report(chunking=None, metrics=None, metrics_label=None, answers=None, cost_inputs=inputs,
+                              cost_sources=sources, generated=WHEN)
+    return " ".join(" ".join(parse(doc).text).split())
+
+
+def test_report_says_whether_engineering_time_is_counted():
+    off = {f: ENGINEERING_OFF for f in ("hourly_rate", "rag_build_hours")}
+    text = _costs_text(CostInputs(), off)
+    assert "Engineering time: not counted (switched off on the Costs page)" in text
+    assert "only counted when switched on" not in text
+
+    on = {"hourly_rate": "Our assumption: a round number; counted: engineering time is switched on"}
+    text = _costs_text(ENGINEERING_ON, on)
+    assert "Engineering time: counted (the Costs page's switch is on) at $100.00 an hour" in text
+    assert "RAG 40 h to build and 4 h a month; fine-tuning 80 h to build and 8 h a month" in text
+    assert "counted: engineering time is switched on" in text  # the inputs table says it per row too
+
+    text = _costs_text(None, {})  # the Costs page was never opened: the defaults, switched off
+    assert "Engineering time: not counted" in text
+    assert text.count(ENGINEERING_OFF) == 5  # each engineering input's source says so
+
+
+def test_report_does_not_state_break_even_volume_to_the_query():
+    text = _costs_text(ENGINEERING_ON, {})
+    statement = compare(ENGINEERING_ON).volume.statement
+    assert statement in text and "million" in statement

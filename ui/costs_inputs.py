@@ -9,14 +9,13 @@ from __future__ import annotations
 import streamlit as st
 
 from core import prices
-from core.costs import LIMITS, CostInputs
+from core.costs import ENGINEERING, ENGINEERING_OFF, LIMITS, CostInputs
 from ui import state
 
 PREFIX = "cost_"              # widget keys: cost_<CostInputs field>
 ORIGIN = "costs_origin"       # field -> (value, source) as last set by a default or a preset
 AUTO = "costs_auto"           # values last taken from the user's chunking and retrieval settings
 OTHER_WIDGETS = ("cost_model_preset", "cost_embedding_preset", "cost_vector_db_preset", "cost_count_engineering")
-ENGINEERING = ("hourly_rate", "rag_build_hours", "rag_maintain_hours", "ft_build_hours", "ft_maintain_hours")
 # Suggested engineering effort: our own round-number assumptions, there to be overwritten.
 SUGGESTED_ENGINEERING = {"hourly_rate": 100.0, "rag_build_hours": 40.0, "rag_maintain_hours": 4.0,
                          "ft_build_hours": 80.0, "ft_maintain_hours": 8.0}
@@ -35,7 +34,7 @@ DEFAULT_SOURCES = {
     "retrain_every_months": "Our assumption: never (the guide's example has one run)",
     "ft_instruction_tokens": "Our assumption: a tuned model needs only a short system prompt",
     "horizon_months": "Our choice: two years",
-    **{f: "Our assumption, only counted when switched on" for f in ENGINEERING},
+    **{f: "Our assumption: a round number, not a measurement" for f in ENGINEERING},
 }
 # K and chunk size when the user's own settings give none: the worked example's, owned by CostInputs.
 # With the other defaults they make about 2,000 tokens per query, as the guide says.
@@ -171,10 +170,12 @@ def apply_pending() -> None:
 
 
 def source_of(field: str, value: float, *, engineering_on: bool) -> str:
+    """Where a value came from; for engineering time, also whether it is counted (the switch)."""
     if field in ENGINEERING and not engineering_on:
-        return "Not counted: engineering time is switched off"
+        return ENGINEERING_OFF
     origin_value, origin_source = st.session_state[ORIGIN][field]
-    return origin_source if origin_value == value else "Your input"
+    source = origin_source if origin_value == value else "Your input"
+    return f"{source}; counted: engineering time is switched on" if field in ENGINEERING else source
 
 
 def input_tabs(k_source: str, chunk_source: str) -> bool:

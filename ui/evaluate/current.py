@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 from core.chunking import Chunk
 from core.compare import explain_miss
@@ -20,6 +21,8 @@ from ui.evaluate.common import html_block, settings_label
 from ui.evaluate.questions import ChosenQuestions
 from ui.indexing import build_index
 from ui.text import code, md
+
+NO_RANK = "–"  # what an empty rank cell shows
 
 METRIC_HELP = {
     "hit": "Share of questions with at least one answering chunk in the top K.",
@@ -68,23 +71,31 @@ def show_run(record: state.EvalRecord, docs: Mapping[str, Document]) -> None:
 
     st.markdown("#### Per question")
     st.caption("Select a row to see what came back. Misses show where the answer is and how far down the full ranking it came.")
-    table = pd.DataFrame({
-        "#": range(1, len(run.results) + 1),
-        "result": ["hit" if r.first_rank else ("miss" if r.relevant else "no chunk holds it") for r in run.results],
-        f"rank in top-{k}": pd.array([r.first_rank for r in run.results], dtype="Int64"),
-        "best rank (full ranking)": pd.array([r.best_rank for r in run.results], dtype="Int64"),
-        "answering chunks": [len(r.relevant) for r in run.results],
-        "question": [r.question.question for r in run.results],
-        "source": [r.question.source for r in run.results],
-    })
-    event = st.dataframe(table, key="eval_drill_table", on_select="rerun", selection_mode="single-row",
-                         hide_index=True, width="stretch", height=260)
+    event = st.dataframe(question_table(run.results, k), key="eval_drill_table", on_select="rerun",
+                         selection_mode="single-row", hide_index=True, width="stretch", height=260)
     rows = [i for i in (event.selection.rows if event is not None else []) if i < len(run.results)]
     # Nothing selected: open the first miss, the row most worth a look.
     pos = rows[0] if rows else next((i for i, r in enumerate(run.results) if not r.first_rank), 0)
     if not run.results:
         return
     drill_down(run.results[pos], pos, record.chunks, k, docs)
+
+
+def question_table(results: Sequence[QuestionResult], k: int) -> Styler:
+    """One row per question. Each rank column means something for one kind of row only (the top-K
+    rank for hits, the full-ranking rank for misses), so an empty cell shows as a dash, never as
+    "None". The columns stay numeric underneath, so sorting by them still sorts by rank."""
+    rank_cols = [f"rank in top-{k}", "best rank (full ranking)"]
+    table = pd.DataFrame({
+        "#": range(1, len(results) + 1),
+        "result": ["hit" if r.first_rank else ("miss" if r.relevant else "no chunk holds it") for r in results],
+        rank_cols[0]: pd.array([r.first_rank for r in results], dtype="Int64"),
+        rank_cols[1]: pd.array([None if r.first_rank else r.best_rank for r in results], dtype="Int64"),
+        "answering chunks": [len(r.relevant) for r in results],
+        "question": [r.question.question for r in results],
+        "source": [r.question.source for r in results],
+    })
+    return table.style.format(na_rep=NO_RANK, subset=rank_cols)
 
 
 def drill_down(r: QuestionResult, pos: int, chunks: Sequence[Chunk], k: int, docs: Mapping[str, Document]) -> None:
