@@ -147,20 +147,17 @@ class FaissStore:
 
 
 StoreFactory = Callable[[int], VectorStore]  # dimensions -> an empty store
-_STORES: dict[str, tuple[str, StoreFactory]] = {}
+_STORES: dict[str, StoreFactory] = {}
 
 
-def register_store(name: str, label: str, factory: StoreFactory) -> None:
+def register_store(name: str, factory: StoreFactory) -> None:
     """Make a store available by name (settings, pages and benchmarks choose by name)."""
-    _STORES[name] = (label, factory)
+    _STORES[name] = factory
 
 
 def store_names() -> list[str]:
     return list(_STORES)
 
-
-def store_label(name: str) -> str:
-    return _STORES[name][0]
 
 
 def unregister_store(name: str) -> None:
@@ -171,7 +168,7 @@ def make_store(name: str, dimensions: int) -> VectorStore:
     """An empty store of the named kind."""
     if name not in _STORES:
         raise ValueError(f"Unknown vector store '{name}'. Choose one of: {', '.join(_STORES)}.")
-    return _STORES[name][1](dimensions)
+    return _STORES[name](dimensions)
 
 
-register_store("faiss", "FAISS in memory (exact)", FaissStore)
+register_store("faiss", FaissStore)

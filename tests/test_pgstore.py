@@ -17,6 +17,7 @@ from core.pg import PgError
 from core.pgstore import PgVectorStore, list_collections, publish
 from core.retrieval import RetrievalConfig, Retriever
 from core.stores import FaissStore, VectorStore
+from tests.fakes import WordEmbedder
 
 DIMS = 384
 
@@ -128,16 +129,6 @@ def test_add_and_replace_document_match_faiss(conn):
     assert PgVectorStore(conn, "incremental").size == 13  # a fresh reader sees the same
     with pytest.raises(PgError, match="already exists"):
         PgVectorStore.create(conn, "incremental", DIMS)
-
-
-class WordEmbedder:
-    model_id = "fake/words"
-    vocab = ["refund", "backup", "seat", "invoice", "storage"]
-    dimensions = len(vocab)
-
-    def embed(self, texts, *, progress=None):
-        out = np.array([[t.lower().count(w) for w in self.vocab] for t in texts], dtype=np.float32) + 1e-3
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
 def test_retriever_runs_on_a_published_collection_like_on_faiss(conn):

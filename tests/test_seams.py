@@ -11,6 +11,7 @@ from core.documents import Document
 from core.evaluation import Question, evaluate
 from core.retrieval import REORDERS, Method, Ranking, RetrievalConfig, Retriever, register_method
 from core.stores import StoreFacts, register_store
+from tests.fakes import WordEmbedder
 
 
 class ToyStore:
@@ -78,7 +79,7 @@ class ShortestFirst:
 
 @pytest.fixture
 def toy_seams():
-    register_store("toy", "Toy store (test only)", ToyStore)
+    register_store("toy", ToyStore)
     REORDERS["shortest"] = ShortestFirst()
     register_method(Method("toy-hybrid", "Toy hybrid", "Hybrid, then shortest chunk first (test only)",
                            "RRF score", ("dense", "bm25"), fusion="rrf", reorders=("shortest",)))
@@ -86,16 +87,6 @@ def toy_seams():
     retrieval.unregister_method("toy-hybrid")
     REORDERS.pop("shortest", None)
     stores.unregister_store("toy")
-
-
-class WordEmbedder:
-    model_id = "fake/words"
-    vocab = ["refund", "backup", "seat", "invoice", "storage"]
-    dimensions = len(vocab)
-
-    def embed(self, texts, *, progress=None):
-        out = np.array([[t.lower().count(w) for w in self.vocab] for t in texts], dtype=np.float32) + 1e-3
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
 TEXT = ("Refund requests are accepted within 30 days, and a refund is paid to the card. "
