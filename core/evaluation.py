@@ -32,6 +32,10 @@ class Question:
     source: str
     context: str = ""
     line: int = 0
+    # Where the question came from: "curated" (a file or the editor), "labelled" (marked on the
+    # Retrieval page) or "generated" (by a question generator). Generated questions never mix
+    # silently with curated ones: every count and report says which is which.
+    origin: str = "curated"
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,8 @@ class SweepRow:
     chunks: int
     index_s: float
     query_ms: float
+    # Strategy axes (issue 13) go below this line, each with a default.
+    # Per-question data (issue 12) goes below this line, each with a default.
 
     def chunk_config(self) -> ChunkConfig:
         return ChunkConfig(size=self.size, overlap=self.overlap, splitter=self.splitter, unit=self.unit)
