@@ -11,7 +11,10 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
+
+from core.limits import Limits, size
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 
@@ -70,6 +73,21 @@ class LoadReport:
     errors: tuple[tuple[str, str], ...]  # (file name, message)
 
 
+def skip_empty(docs: Iterable[Document]) -> tuple[list[Document], list[str]]:
+    """The documents that have text, and a note for each one left out.
+
+    An empty document (a SQuAD article with an empty context, a file whose text is all whitespace)
+    has no chunks, and downstream code divides by chunk counts: it is skipped where documents
+    enter the session, with a note, rather than guarded against everywhere."""
+    kept, notes = [], []
+    for doc in docs:
+        if doc.text.strip():
+            kept.append(doc)
+        else:
+            notes.append(f"{doc.name}: has no text, so it was skipped.")
+    return kept, notes
+
+
 def has_extension(name: str) -> bool:
     """Whether the name ends in a file type. "LICENSE" has none, and neither has "LICENSE-2.0":
     a suffix without a letter is part of a version, not a type."""
@@ -98,6 +116,8 @@ def _sniff(data: bytes, name: str) -> str:
         return "pdf"
     if head.startswith(b"PK\x03\x04") and b"word/document.xml" in data:
         return "docx"
+    if _utf16(data):
+        return "text"
     if _looks_binary(data):
         raise DocumentError(
             f"{name}: has no extension and its content is binary, not text, so it cannot be read. "
@@ -108,14 +128,21 @@ def _sniff(data: bytes, name: str) -> str:
     return "text"
 
 
-def load_document(data: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
-    """Parse one file. Raises DocumentError with a message a user can act on."""
+def load_document(
+    data: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES, limits: Limits | None = None
+) -> Document:
+    """Parse one file, in this process. Raises DocumentError with a message a user can act on.
+
+    `limits` (when given, its max_bytes wins over `max_bytes`) bounds what the file may become:
+    characters out, unpacked archive size. Time and memory are bounded by running this in a worker
+    (core.extract), which is how uploads are read; bundled samples and tests call it directly."""
+    limits = limits or Limits(max_bytes=max_bytes)
     kind = kind_of(name, data)
     if len(data) == 0:
         raise DocumentError(f"{name}: the file is empty (0 bytes).")
-    if len(data) > max_bytes:
+    if len(data) > limits.max_bytes:
         raise DocumentError(
-            f"{name}: {_size(len(data))} is over the {_size(max_bytes)} limit per file. "
+            f"{name}: {_size(len(data))} is over the {_size(limits.max_bytes)} limit per file. "
             "Split the file or raise the limit on the Documents page."
         )
     loader = {
@@ -125,7 +152,8 @@ def load_document(data: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES)
         "markdown": _load_text,
         "text": _load_text,
     }[kind]
-    text, page_starts, notes = loader(data, name)
+    text, page_starts, notes = loader(data, name, limits)
+    _check_chars(len(text), name, limits)
     text = _normalise(text)
     if not text.strip():
         raise DocumentError(f"{name}: no text could be extracted from the file.")
@@ -134,14 +162,22 @@ def load_document(data: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES)
     )
 
 
+def _check_chars(n: int, name: str, limits: Limits) -> None:
+    if n > limits.max_chars:
+        raise DocumentError(
+            f"{name}: its text is over the limit of {limits.max_chars:,} characters per file "
+            f"({n:,} read so far). Split the file, or raise RAG_EXPLORER_MAX_CHARS."
+        )
+
+
 def load_many(
-    files: Iterable[tuple[str, bytes]], *, max_bytes: int = DEFAULT_MAX_BYTES
+    files: Iterable[tuple[str, bytes]], *, max_bytes: int = DEFAULT_MAX_BYTES, limits: Limits | None = None
 ) -> LoadReport:
-    """Load each file independently: one bad file never stops the others."""
+    """Load each file independently, in this process: one bad file never stops the others."""
     docs, errors = [], []
     for name, data in files:
         try:
-            docs.append(load_document(data, name, max_bytes=max_bytes))
+            docs.append(load_document(data, name, max_bytes=max_bytes, limits=limits))
         except DocumentError as exc:
             errors.append((name, str(exc)))
         except Exception as exc:  # a parser bug must not cost the user the other files
@@ -161,10 +197,7 @@ def load_directory(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> L
 
 
 def _size(n: int) -> str:
-    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} bytes"
+    return size(n)
 
 
 def _normalise(text: str) -> str:
@@ -181,7 +214,35 @@ def _looks_binary(data: bytes) -> bool:
     return controls > len(sample) * 0.05
 
 
+def _utf16(data: bytes) -> str | None:
+    """"utf-16" (with a byte-order mark), "utf-16-le"/"-be" (without one, recognised by every other
+    byte being NUL, as ASCII-range text is in UTF-16), or None when the bytes are not UTF-16 text."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    sample = data[:8192]
+    if len(sample) < 4:
+        return None
+    sample = sample[: len(sample) // 2 * 2]
+    even, odd = sample[0::2], sample[1::2]
+    half = len(sample) // 2
+    # Mostly NULs in one column and almost none in the other: that is UTF-16, not random binary.
+    if odd.count(0) > 0.6 * half and even.count(0) < 0.05 * half:
+        return "utf-16-le"
+    if even.count(0) > 0.6 * half and odd.count(0) < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
 def _decode(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
+    encoding = _utf16(data)
+    if encoding:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+        else:
+            if not _looks_binary(text[:8192].encode("utf-8")):
+                return text.lstrip("\ufeff"), (f"{name}: decoded as UTF-16 text.",)
     if _looks_binary(data):
         raise DocumentError(
             f"{name}: this looks like binary data, not text. "
@@ -201,7 +262,7 @@ def _decode(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
     return text, (f"{name}: {note}. Check accented characters.",)
 
 
-def _load_text(data: bytes, name: str):
+def _load_text(data: bytes, name: str, limits: Limits):
     text, notes = _decode(data, name)
     return text, (), notes
 
@@ -218,59 +279,87 @@ _HTML_BLOCKS = frozenset(
 _HTML_SPACE = re.compile(r"\s+")
 
 
-def _html_text(root) -> str:
-    """Text of parsed HTML as a browser lays it out: whitespace inside a line collapses to one
-    space, block elements and <br> break lines, <pre> keeps its own lines. Walks with an explicit
-    stack, so deeply nested markup cannot exhaust Python's recursion limit."""
-    from bs4 import NavigableString, Tag
-    from bs4.element import PreformattedString
+_HTML_SKIP = frozenset({"script", "style", "noscript", "template", "head"})
 
-    lines: list[str] = []
-    line: list[str] = []
 
-    def end_line() -> None:
-        text = _HTML_SPACE.sub(" ", "".join(line)).strip()
+class _HtmlText(HTMLParser):
+    """Text of HTML as a browser lays it out, in one streaming pass: whitespace inside a line
+    collapses to one space, block elements and <br> break lines, <pre> keeps its own lines, and
+    scripts, styles, templates and the head are not content.
+
+    Streaming (no tree) is what bounds it: a 24 MB file of nested <div>s took 60 s and 1.46 GB as a
+    BeautifulSoup tree, and depth costs nothing here (no recursion, nothing kept per element)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self._line: list[str] = []
+        self._skip = 0  # depth inside elements that are not content
+        self._pre = 0   # depth inside <pre>
+        self._pre_text: list[str] = []
+
+    def _end_line(self) -> None:
+        text = _HTML_SPACE.sub(" ", "".join(self._line)).strip()
         if text:
-            lines.append(text)
-        line.clear()
+            self.lines.append(text)
+        self._line.clear()
 
-    stack: list[object] = [root]
-    while stack:
-        node = stack.pop()
-        if node is None:  # the end of a block element
-            end_line()
-        elif isinstance(node, PreformattedString):  # comments, doctypes, CDATA: not content
-            continue
-        elif isinstance(node, NavigableString):
-            line.append(str(node))
-        elif isinstance(node, Tag):
-            if node.name == "br":
-                end_line()
-            elif node.name == "pre":
-                end_line()
-                lines.extend(t.rstrip() for t in node.get_text().split("\n") if t.strip())
-            else:
-                block = node.name in _HTML_BLOCKS
-                if block:
-                    end_line()
-                    stack.append(None)
-                stack.extend(reversed(node.contents))
-    end_line()
-    return "\n".join(lines)
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in _HTML_SKIP:
+            self._skip += 1
+        elif self._skip:
+            return
+        elif tag == "pre":
+            if not self._pre:
+                self._end_line()
+            self._pre += 1
+        elif self._pre:
+            return
+        elif tag == "br" or tag in _HTML_BLOCKS:
+            self._end_line()
+
+    def handle_startendtag(self, tag: str, attrs) -> None:
+        if tag not in _HTML_SKIP:  # <script/> opens nothing
+            self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HTML_SKIP:
+            self._skip = max(0, self._skip - 1)
+        elif self._skip:
+            return
+        elif tag == "pre" and self._pre:
+            self._pre -= 1
+            if not self._pre:
+                text = "".join(self._pre_text)
+                self._pre_text.clear()
+                self.lines.extend(t.rstrip() for t in text.split("\n") if t.strip())
+        elif self._pre:
+            return
+        elif tag in _HTML_BLOCKS:
+            self._end_line()
+
+    def handle_data(self, data: str) -> None:
+        if self._skip:
+            return
+        (self._pre_text if self._pre else self._line).append(data)
+
+    def text(self) -> str:
+        if self._pre_text:  # an unclosed <pre> runs to the end of the file
+            self.lines.extend(t.rstrip() for t in "".join(self._pre_text).split("\n") if t.strip())
+            self._pre_text.clear()
+        self._end_line()
+        return "\n".join(self.lines)
 
 
-def _load_html(data: bytes, name: str):
-    from bs4 import BeautifulSoup
-
+def _load_html(data: bytes, name: str, limits: Limits):
     raw, notes = _decode(data, name)
-    soup = BeautifulSoup(raw, "html.parser")
-    # Scripts, styles and templates are code, not content: never index them.
-    for tag in soup(["script", "style", "noscript", "template", "head"]):
-        tag.decompose()
-    return _html_text(soup), (), notes
+    parser = _HtmlText()
+    parser.feed(raw)
+    parser.close()
+    return parser.text(), (), notes
 
 
-def _load_pdf(data: bytes, name: str):
+def _load_pdf(data: bytes, name: str, limits: Limits):
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -291,6 +380,7 @@ def _load_pdf(data: bytes, name: str):
             starts.append(pos)
             parts.append(page_text)
             pos += len(page_text) + 2  # joined with a blank line
+            _check_chars(pos, name, limits)  # stop reading pages once the text is over budget
     except DocumentError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
@@ -303,14 +393,57 @@ def _load_pdf(data: bytes, name: str):
     return text, tuple(starts), ()
 
 
-def _load_docx(data: bytes, name: str):
+def _check_archive(data: bytes, name: str, limits: Limits) -> None:
+    """Refuse a DOCX whose archive unpacks to more than the budget, before any XML is parsed.
+
+    The declared sizes are checked first (cheap), then every entry is actually unpacked in pieces
+    and counted, stopping at the budget, because a crafted archive can declare sizes it does not
+    have. Nothing unpacked is kept."""
     import zipfile
 
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise DocumentError(f"{name}: not a valid DOCX file ({exc}).") from exc
+    if len(entries) > limits.max_zip_entries:
+        raise DocumentError(
+            f"{name}: the archive holds {len(entries):,} files, over the limit of "
+            f"{limits.max_zip_entries:,} (RAG_EXPLORER_MAX_ZIP_ENTRIES); a Word document has a few dozen."
+        )
+    budget = limits.max_unzipped_bytes
+
+    def refuse(unpacked: int, more: bool) -> DocumentError:
+        return DocumentError(
+            f"{name}: a {_size(len(data))} file that unpacks to {'over ' if more else ''}{_size(unpacked)}, "
+            f"over the limit of {_size(budget)} of unpacked content (RAG_EXPLORER_MAX_UNZIPPED_MB). "
+            "This is how zip bombs look; if the document is genuine, split it."
+        )
+
+    declared = sum(e.file_size for e in entries)
+    if declared > budget:
+        raise refuse(declared, False)
+    total = 0
+    try:
+        for entry in entries:
+            with archive.open(entry) as stream:
+                while piece := stream.read(1024 * 1024):
+                    total += len(piece)
+                    if total > budget:
+                        raise refuse(total, True)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
+        raise DocumentError(f"{name}: the DOCX archive is damaged ({exc}).") from exc
+
+
+def _load_docx(data: bytes, name: str, limits: Limits):
+    import zipfile
+
+    _check_archive(data, name, limits)
     try:
         import docx
 
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:  # lxml's XMLSyntaxError is one
         raise DocumentError(f"{name}: not a valid DOCX file ({exc}).") from exc
     paragraphs = [p.text for p in document.paragraphs if p.text.strip()]
     return "\n\n".join(paragraphs), (), ()

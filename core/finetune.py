@@ -24,6 +24,9 @@ COMPLETION = "prompt/completion"
 ROLES = ("system", "user", "assistant", "tool")
 ERROR, WARNING = "error", "warning"
 
+# The longest line read as an example. Hosted fine-tuning caps an example at tens of thousands of
+# tokens (~65k-128k, a few hundred KB of text); a 40 MB line needed 6.1 GB here to parse and count.
+MAX_LINE_CHARS = 1_000_000
 MIN_ANSWER_TOKENS = 3     # an answer shorter than this teaches the model to say (almost) nothing
 MIN_EXAMPLES = 50         # below this a training run mostly learns noise
 GOOD_EXAMPLES = 100       # from here a first run is worth its cost
@@ -79,6 +82,11 @@ def parse_jsonl(data: bytes | str) -> ParseResult:
                 problems.append(Problem(number, WARNING, "Blank line (ignored); some uploaders reject them."))
             continue
         n_lines += 1
+        if len(text) > MAX_LINE_CHARS:
+            problems.append(Problem(number, ERROR, f"The line is {len(text):,} characters long, over the "
+                                    f"{MAX_LINE_CHARS:,} read here: far more than one training example "
+                                    "can hold. Split it, or check that the file has one example per line."))
+            continue
         example, errors = _parse_line(number, text.strip())
         if example is not None and file_format is not None and example.format != file_format:
             errors.append(f"Uses the {example.format} format, but earlier lines use {file_format}; "
@@ -95,11 +103,13 @@ def _parse_line(number: int, text: str) -> tuple[Example | None, list[str]]:
     """An Example (with warnings) or None (with the errors that make the line unusable)."""
     try:
         obj = json.loads(text)
+        raw = json.dumps(obj, ensure_ascii=False, sort_keys=True)
     except json.JSONDecodeError as exc:
         return None, [f"Not valid JSON: {exc.msg} at column {exc.colno}."]
+    except RecursionError:  # "[[[[...": Python's parser recurses per level
+        return None, ["The JSON is nested too deeply to read; a training example is an object of messages."]
     if not isinstance(obj, dict):
         return None, [f"Expected a JSON object, found a {type(obj).__name__}."]
-    raw = json.dumps(obj, ensure_ascii=False, sort_keys=True)
     if "messages" in obj:
         return _parse_chat(number, obj["messages"], raw)
     if "prompt" in obj or "completion" in obj:
@@ -173,7 +183,7 @@ class Analysis:
         return sum(1 for p in self.problems if p.severity == ERROR)
 
 
-def analyse(parsed: ParseResult, *, counter: Counter = model.count_tokens_batch) -> Analysis:
+def analyse(parsed: ParseResult, *, counter: Counter = model.count_tokens_many) -> Analysis:
     """Token counts, exact duplicates and near-empty answers on top of the line checks."""
     examples = parsed.examples
     counts = counter([e.prompt for e in examples] + [e.answer for e in examples])

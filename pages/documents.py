@@ -5,14 +5,13 @@ import pandas as pd
 import streamlit as st
 
 from core import model
-from core.documents import SUPPORTED_EXTENSIONS, load_many
+from core.documents import SUPPORTED_EXTENSIONS
 from ui import state
+from ui.documents_upload import MESSAGES, SEEN, limits_for, read_uploads, show_limits
 from ui.resources import settings
 from ui.text import md
 from ui.widgets import load_samples
 
-MESSAGES = "_upload_messages"  # (level, text) pairs kept across reruns so nothing flashes away
-SEEN = "_uploaded_file_ids"
 LIMIT = "_max_file_mb"  # the per-file limit, kept across page switches
 
 st.title("Documents")
@@ -38,22 +37,17 @@ uploads = st.file_uploader(
     on_change=lambda: st.session_state.pop(MESSAGES, None),  # a new upload makes the old banners stale
     help=f"Supported: {', '.join(SUPPORTED_EXTENSIONS)}, and plain text without an extension.",
 )
+budget = limits_for(settings().limits, max_mb)
 st.caption(f"Files up to **{max_mb} MB** each are read: the size limit above. The uploader itself takes up to "
-           f"{limits.server_upload_mb} MB per file, the most that limit can be raised to.")
+           f"{limits.server_upload_mb} MB per file, the most that limit can be raised to. Each file gets at most "
+           f"{budget.max_seconds:.0f} s, {budget.max_memory_mb:,} MB of memory and {budget.max_chars:,} characters "
+           "of text.")
+show_limits(budget)
 
 seen: set = st.session_state.setdefault(SEEN, set())
 fresh = [f for f in uploads or [] if f.file_id not in seen]
 if fresh:
-    with st.spinner(f"Reading {len(fresh)} file(s)..."):
-        report = load_many([(f.name, f.getvalue()) for f in fresh], max_bytes=int(max_mb * 1024 * 1024))
-    seen.update(f.file_id for f in fresh)
-    replaced = state.add_documents(list(report.documents))
-    messages = [("error", message) for _, message in report.errors]
-    messages += [("warning", note) for d in report.documents for note in d.notes]
-    messages += [("info", f"{name}: replaced the earlier version.") for name in replaced]
-    if report.documents:
-        messages.append(("success", f"Loaded {len(report.documents)} document(s)."))
-    st.session_state[MESSAGES] = messages
+    read_uploads(fresh, budget)
 
 c1, c2, _ = st.columns([1, 1, 3])
 if c1.button("Load sample documents", key="docs_load_samples", type="primary"):
@@ -74,8 +68,10 @@ if not docs:
 
 
 @st.cache_data(show_spinner=False, max_entries=500)
-def _token_count(digest: str, text: str) -> int:
-    return model.count_tokens(text)
+def _token_count(digest: str, _text: str) -> int:
+    # Keyed by the digest alone (hashing a 25 MB text on every rerun is wasted work), counted in
+    # bounded pieces: counting a 24 MB text in one call peaked at 3.6 GB.
+    return model.count_tokens_long(_text)
 
 
 st.subheader(f"Loaded documents ({len(docs)})")

@@ -10,6 +10,7 @@ from core import finetune, prices
 from core.costs import training_run_cost, usd
 from core.plots.finetune import length_histogram
 from ui import state
+from ui.text import md
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_docs" / "training" / "support_assistant.jsonl"
 DATA = "ft_data"  # (file name, bytes) of the file being checked; survives page visits
@@ -47,7 +48,15 @@ if DATA not in st.session_state:
     st.stop()
 
 name, data = st.session_state[DATA]
-result = analyse(data)
+try:
+    result = analyse(data)
+except Exception as exc:  # noqa: BLE001 - a file the checks did not foresee must not break the page for good
+    # Forget the file: otherwise the page fails again on every visit until another file is loaded.
+    # The upload stays marked as seen, so it is not read again until another file is chosen.
+    del st.session_state[DATA]
+    st.error(md(f"This file could not be checked ({type(exc).__name__}: {exc}). Fix it or upload another one."),
+             icon=":material/error:")
+    st.stop()
 warnings = sum(1 for p in result.problems if p.severity == finetune.WARNING)
 
 st.subheader("Checked file")
