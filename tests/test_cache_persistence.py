@@ -59,7 +59,7 @@ def test_vectors_survive_a_restart_of_the_process(tmp_path):
         "import json, sys, numpy as np\n"
         "from core.embedding import VectorCache\n"
         "cache = VectorCache(sys.argv[1])\n"
-        "keys = [VectorCache.key('fake/test', t) for t in json.loads(sys.argv[2])]\n"
+        "keys = [cache.key('fake/test', t) for t in json.loads(sys.argv[2])]\n"
         "found = cache.get_many(keys, 16)\n"
         "print(json.dumps({'rows': len(cache), 'rebuilds': cache.rebuilds,"
         " 'vectors': [found[k].tolist() for k in keys if k in found]}))\n"

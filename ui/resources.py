@@ -35,7 +35,8 @@ class _Load:
 
     def _run(self) -> None:
         try:
-            emb = default_embedder(backend=self.settings.backend, cache_dir=self.settings.cache_dir)
+            emb = default_embedder(backend=self.settings.backend, cache_dir=self.settings.cache_dir,
+                                   cache_mb=self.settings.cache_mb)
             emb.inner.embed(["warm up the kernels", "and a second, longer text to warm them up"])
             self.embedder = emb
             # The model, torch and every library are loaded for good now: move them out of the

@@ -21,6 +21,7 @@ def session_sidebar() -> None:
     st.session_state[_SLOT] = slot
     state.on_change(_redraw_sidebar)
     _draw_sidebar(slot)
+    clear_my_data_button()
 
 
 def _redraw_sidebar() -> None:
@@ -45,6 +46,51 @@ def _draw_sidebar(slot) -> None:
         else:
             st.markdown("**Index:** not built")
         st.caption(f"Model: {model.MODEL_ID} ({settings().backend}), offline · {model_status()}")
+
+
+_CLEARED = "_cleared_my_data"  # what "Clear my data" removed, shown once after the rerun
+
+
+def clear_my_data() -> None:
+    """Everything this session holds, and the rows it wrote to the shared vector cache, deleted.
+
+    Cache rows go first (the session's ledger lists them), then every session value: documents,
+    chunks, index, sentence vectors, question sets, evaluations, sweeps, answers, typed questions
+    and settings. Rows another session also wrote stay: they are that session's too. The ids of
+    files already uploaded stay marked as read, so the uploader's file list does not load them again.
+    """
+    from ui.documents_upload import SEEN
+    from ui.indexing import session_embedder
+
+    ledger = state.cache_ledger()
+    n_docs = len(state.documents())
+    rows = session_embedder().forget() if (ledger.written or ledger.seen or ledger.queries) else 0
+    seen = st.session_state.get(SEEN)
+    for key in list(st.session_state):
+        try:
+            del st.session_state[key]
+        except Exception:  # a widget Streamlit will not let go of keeps its value; nothing of ours
+            pass
+    if seen is not None:
+        st.session_state[SEEN] = seen
+    st.session_state[_CLEARED] = (n_docs, rows)
+
+
+def clear_my_data_button() -> None:
+    """The sidebar's "Clear my data", behind a popover that says exactly what it deletes."""
+    done = st.session_state.pop(_CLEARED, None)
+    if done is not None:
+        n_docs, rows = done
+        st.sidebar.success(f"Cleared: {n_docs} document(s), this session's index, questions and results, and "
+                           f"{rows:,} vector(s) it had written to the shared cache.", icon=":material/check:")
+    with st.sidebar.popover("Clear my data", icon=":material/delete:", key="clear_my_data_popover"):
+        st.markdown("Deletes, for this browser session only:\n"
+                    "- the documents, chunks, index and sentence vectors;\n"
+                    "- question sets, evaluations, sweeps, answers and typed questions;\n"
+                    "- the vectors this session wrote to the server's vector cache "
+                    "(vectors another session also computed stay theirs).\n\n"
+                    "Settings go back to their defaults. Uploaded files are not read again.")
+        st.button("Clear my data now", key="clear_my_data", type="primary", on_click=clear_my_data)
 
 
 def load_samples() -> None:
