@@ -2,6 +2,10 @@
 
     python -m bench.retrieval_quality --docs DIR --questions FILE [--splitter S] [--unit chars|tokens]
         [--chunk-size N] [--overlap N] [--k K] [--method dense|bm25|hybrid|all] [--mode exact|pooled]
+        [--headers|--no-headers] [--parent none|section|window:N] [--fusion rrf|score|zscore|minmax]
+        [--dense-weight W] [--breakpoint T --breakpoint-amount X --min-size N]
+
+Every default is the app's (ChunkConfig(), RetrievalConfig()).
 """
 from __future__ import annotations
 
@@ -12,21 +16,18 @@ import time
 from pathlib import Path
 
 from bench._common import add_corpus_args, load_corpus
-from core.chunking import ChunkConfig, split_corpus
+from bench._strategy import add_chunking_args, add_retrieval_args, build, chunk_config, retrieval_config
 from core.embedding import default_embedder
-from core.evaluation import evaluate
-from core.retrieval import METHODS, RetrievalConfig, Retriever
-from core.sentences import SentenceBank
+from core.evaluation import ALL_METRICS, evaluate, run_intervals
+from core.retrieval import METHODS
+from core.stats import resampler
 
 
 def main() -> None:
-    defaults = ChunkConfig()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_corpus_args(parser)
-    parser.add_argument("--splitter", default=defaults.splitter)
-    parser.add_argument("--unit", default=defaults.unit, choices=["tokens", "chars"])
-    parser.add_argument("--chunk-size", type=int, default=defaults.size)
-    parser.add_argument("--overlap", type=int, default=defaults.overlap)
+    add_chunking_args(parser)
+    add_retrieval_args(parser)
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--method", default="all", choices=[*METHODS, "all"])
     parser.add_argument("--mode", default="exact", choices=["exact", "pooled"])
@@ -34,28 +35,36 @@ def main() -> None:
     args = parser.parse_args()
 
     docs, qs = load_corpus(args)
-    config = ChunkConfig(size=args.chunk_size, overlap=args.overlap, splitter=args.splitter, unit=args.unit)
+    try:
+        config = chunk_config(args)
+        retrieval_config(args, method="hybrid", k=args.k)  # bad settings fail here, before any embedding
+    except ValueError as exc:
+        parser.error(str(exc))
     with tempfile.TemporaryDirectory() as tmp:
         embedder = default_embedder(backend=args.backend, cache_dir=Path(args.cache or tmp))
         started = time.perf_counter()
-        chunks = split_corpus(docs, config=config)
-        if args.mode == "pooled":
-            vectors = SentenceBank(docs, embedder=embedder).pooled(chunks)
-        else:
-            vectors = embedder.embed([c.text for c in chunks])
-        retriever = Retriever.from_vectors(chunks, vectors, embedder=embedder)
+        chunks, retriever, _ = build(docs, config, embedder=embedder, mode=args.mode)
         index_s = time.perf_counter() - started
         by_name = {d.name: d for d in docs}
         methods = list(METHODS) if args.method == "all" else [args.method]
         for method in methods:
-            run = evaluate(retriever, qs.questions, by_name, config=RetrievalConfig(method=method, k=args.k),
-                           drill_down=False)
+            rc = retrieval_config(args, method=method, k=args.k)
+            run = evaluate(retriever, qs.questions, by_name, config=rc, drill_down=False)
+            # Every metric with its 95% interval (questions resampled by source document): "hit_ci": [lo, hi].
+            cis = run_intervals(run)
+            quality: dict[str, float | list[float]] = {}
+            for m in ALL_METRICS:
+                name = "prompt_tokens" if m == "tokens" else m
+                quality[name] = round(run.summary.get(m), 1 if m == "tokens" else 4)
+                if m in cis:
+                    quality[f"{name}_ci"] = cis[m].as_list(1 if m == "tokens" else 4)
             print(json.dumps({
-                "method": method, "k": args.k, "hit": round(run.summary.hit, 4), "mrr": round(run.summary.mrr, 4),
-                "recall": round(run.summary.recall, 4), "ndcg": round(run.summary.ndcg, 4),
+                "method": method, "k": args.k, **quality,
+                "ci_method": (resampler(run.sources()).note if run.results else "no questions"),
                 "chunks": len(chunks), "questions": len(run.results), "skipped": len(run.skipped),
                 "index_s": round(index_s, 3), "query_ms": round(run.query_ms, 2),
-                "mode": args.mode, "chunking": config.label(), "backend": args.backend,
+                "mode": args.mode, "chunking": config.label(),
+                "fusion": rc.fusion_used(), "dense_weight": rc.dense_weight, "parent": rc.parent, "backend": args.backend,
             }))
 
 

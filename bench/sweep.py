@@ -20,15 +20,19 @@ import json
 import pydoc
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from bench._common import add_corpus_args, load_corpus
+from bench._strategy import build
 from core import model
 from core.chunking import ChunkConfig, split_corpus
 from core.documents import Document
 from core.embedding import default_embedder
-from core.evaluation import evaluate
-from core.retrieval import RetrievalConfig, Retriever
+from core.evaluation import evaluate, run_intervals
+from core.stats import questions_needed, rows_stats
 from core.sweep import SweepGrid, best_first, run_sweep
 
 PAD_MODULES = ("argparse", "collections", "json", "pathlib", "subprocess", "threading", "logging",
@@ -63,6 +67,11 @@ def main() -> None:
     parser.add_argument("--pad-kb", type=int, default=0)
     parser.add_argument("--baseline-configs", type=int, default=2)
     parser.add_argument("--confirm", type=int, default=3)
+    # Strategy axes (issue 13), comma-separated; defaults are the app's.
+    parser.add_argument("--headers", default=None, help="contextual headers: off, on or off,on (default: the app's)")
+    parser.add_argument("--fusions", default=None, help="e.g. rrf,zscore,minmax (default: the app's)")
+    parser.add_argument("--dense-weights", default=None, help="e.g. 0.3,0.5,0.7 (default: the app's)")
+    parser.add_argument("--parents", default="none", help="e.g. none,section,window:1")
     args = parser.parse_args()
 
     docs, qs = load_corpus(args)
@@ -70,29 +79,50 @@ def main() -> None:
     if args.pad_kb:
         docs += distractors(args.pad_kb * 1024, corpus_chars)
         corpus_chars = sum(len(d.text) for d in docs)
-    grid = SweepGrid(splitters=(args.splitter,), sizes=args.sizes, overlaps=args.overlaps, ks=args.ks,
-                     methods=(args.method,), unit=args.unit)
+    axes: dict = {"parents": tuple(args.parents.split(","))}
+    if args.headers:
+        axes["headers"] = tuple(h.strip() == "on" for h in args.headers.split(","))
+    if args.fusions:
+        axes["fusions"] = tuple(args.fusions.split(","))
+    if args.dense_weights:
+        axes["dense_weights"] = tuple(float(w) for w in args.dense_weights.split(","))
+    try:
+        grid = SweepGrid(splitters=tuple(args.splitter.split(",")), sizes=args.sizes, overlaps=args.overlaps,
+                         ks=args.ks, methods=(args.method,), unit=args.unit, **axes)
+    except ValueError as exc:
+        parser.error(str(exc))
     by_name = {d.name: d for d in docs}
 
     with tempfile.TemporaryDirectory() as tmp:  # a cold vector cache: nothing is free
         embedder = default_embedder(backend=args.backend, cache_dir=Path(tmp))
         embedder.embed(["warm-up"])
         fast = run_sweep(docs, qs.questions, grid=grid, mode="pooled", embedder=embedder)
-        for row in fast.rows:
-            print(json.dumps(row.as_dict()))
-
-        # Exact confirmation of the best chunkings at k=5 (or the largest k below it).
+        # How sure: each chunking's probability of being best at k_ref and whether it is tied with the best.
         k_ref = max([k for k in grid.ks if k <= 5] or [min(grid.ks)])
         ranked = best_first([r for r in fast.rows if r.k == k_ref], "hit")
+        sw = rows_stats(ranked, "hit")
+        at_ref = {id(r): i for i, r in enumerate(ranked)}
+        for row in fast.rows:
+            line = {k: v for k, v in row.as_dict().items() if k != "per_question"}
+            line["prompt_tokens"] = round(float(np.mean([q.scores.tokens for q in row.per_question])), 1) if row.per_question else None
+            if sw is not None and id(row) in at_ref:
+                i = at_ref[id(row)]
+                line.update(hit_ci=sw.intervals[i].as_list(), prob_best=round(sw.prob_best[i], 4), tied_with_best=sw.tied[i])
+            print(json.dumps(line))
+
+        # Exact confirmation of the best chunkings at k=5 (or the largest k below it).
         confirmed = []
+        bank = None  # built once if a confirmed chunking is semantic (it reads sentence vectors)
         for row in ranked[: args.confirm]:
             config = row.chunk_config()
-            chunks = split_corpus(docs, config=config)
-            retriever = Retriever.build(chunks, embedder=embedder)
-            exact = evaluate(retriever, qs.questions, by_name, config=RetrievalConfig(method=args.method, k=k_ref),
-                             drill_down=False).summary
+            chunks, retriever, bank = build(docs, config, embedder=embedder, mode="exact", bank=bank)
+            exact_run = evaluate(retriever, qs.questions, by_name, config=replace(row.retrieval_config(), k=k_ref),
+                                 drill_down=False)
+            exact, cis = exact_run.summary, run_intervals(exact_run)
             confirmed.append({"chunking": config.label(), f"pooled_hit@{k_ref}": round(row.hit, 4),
-                              f"exact_hit@{k_ref}": round(exact.hit, 4), "diff_points": round(100 * (row.hit - exact.hit), 1),
+                              f"exact_hit@{k_ref}": round(exact.hit, 4),
+                              f"exact_hit@{k_ref}_ci": cis["hit"].as_list() if cis else None,
+                              "diff_points": round(100 * (row.hit - exact.hit), 1),
                               "pooled_mrr": round(row.mrr, 4), "exact_mrr": round(exact.mrr, 4)})
 
     # Baseline: what a user does without fast mode: re-chunk, re-embed with LangChain's
@@ -138,6 +168,15 @@ def main() -> None:
         "recommended": recommended,
         "recommended_by": f"exact hit@{k_ref} among the confirmed" if exact_best else f"pooled hit@{k_ref}",
         "app_default": default.label(),
+        "stats": None if sw is None else {
+            "metric": f"hit@{k_ref}", "resampling": sw.note,
+            "best": sw.labels[sw.best], "best_hit_ci": sw.intervals[sw.best].as_list(),
+            "prob_best": {sw.labels[i]: round(p, 4) for i, p in enumerate(sw.prob_best)},
+            "tied_with_best": [sw.labels[i] for i, t in enumerate(sw.tied) if t],
+            "recommended": sw.labels[sw.recommended], "recommendation": sw.recommendation(),
+            "best_vs_runner_up": sw.runner_up.verdict() if sw.runner_up else None,
+            "questions_needed_for_3_points": questions_needed(sw.runner_up) if sw.runner_up else None,
+        },
         "default_is_recommended": recommended == default.label(),
     }
     print(json.dumps(summary))

@@ -37,13 +37,19 @@ def validate_template(template: str) -> None:
 
 
 def passage_header(number: int, hit: Hit) -> str:
-    c = hit.chunk
+    """The passage's reference line. With contextual headers on it carries the chunk's title and
+    section path; with parent-document retrieval it names the parent and its span (issue 13)."""
+    c, p = hit.chunk, hit.passage
     where = f"p. {c.page}, " if c.page else ""
-    return f"[{number}] {c.doc} ({where}chars {c.start}-{c.end})"
+    context = f" - {c.header}" if c.header else ""
+    if hit.parent is not None:
+        return f"[{number}] {c.doc}{context} ({where}{p.label}, chars {p.start}-{p.end})"
+    return f"[{number}] {c.doc}{context} ({where}chars {c.start}-{c.end})"
 
 
 def context_block(hits: Sequence[Hit]) -> str:
-    return "\n\n".join(f"{passage_header(n, h)}\n{h.chunk.text}" for n, h in enumerate(hits, start=1))
+    """What the LLM reads: each hit's passage (its parent when parent-document retrieval is on)."""
+    return "\n\n".join(f"{passage_header(n, h)}\n{h.passage.text}" for n, h in enumerate(hits, start=1))
 
 
 def build_prompt(question: str, hits: Sequence[Hit], *, template: str = DEFAULT_TEMPLATE) -> Prompt:

@@ -1,15 +1,16 @@
 """Chunking: choose splitter, size and overlap; see every boundary, overlap and length."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from core import model
 from core.chunking import SPLITTERS, UNITS, ChunkConfig
 from core.plots.chunks import length_histogram
 from core.render import chunk_map_html
-from ui import state
+from ui import chunking_strategy, state
+from ui.chunk_list import chunk_list
 from ui.resources import settings
+from ui.text import md
 from ui.widgets import need_documents
 
 st.title("Chunking")
@@ -32,19 +33,23 @@ lo, hi = settings().chunk_size_range(unit)
 st.session_state["chunk_size"] = min(max(st.session_state["chunk_size"], lo), hi)
 st.session_state["chunk_overlap"] = min(st.session_state["chunk_overlap"], hi - 1)
 size = c3.slider(f"Chunk size ({unit})", lo, hi, key="chunk_size", step=1 if unit == "tokens" else 10)
-overlap = c4.slider(f"Overlap ({unit})", 0, hi - 1, key="chunk_overlap", step=1 if unit == "tokens" else 10)
+overlap = c4.slider(f"Overlap ({unit})", 0, hi - 1, key="chunk_overlap", step=1 if unit == "tokens" else 10,
+                    disabled=splitter == "semantic")
+strategy = chunking_strategy.controls(splitter, unit, size, current)  # headers; semantic thresholds (issue 13)
 
 try:
-    config = ChunkConfig(size=size, overlap=overlap, splitter=splitter, unit=unit)
+    config = ChunkConfig(size=size, overlap=overlap, splitter=splitter, unit=unit, **strategy)
 except ValueError as exc:
     st.error(f"{exc} Showing the last valid setting ({current.label()}).")
     config = current
 state.set_chunk_config(config)
+if not chunking_strategy.ensure_sentences(config):  # the semantic splitter reads sentence vectors
+    st.stop()
 
 try:
     chunks = state.chunks()
 except Exception as exc:  # a splitter failure must not lose the session
-    st.error(f"Chunking failed: {exc}")
+    st.error(f"Chunking failed: {md(str(exc))}")
     st.stop()
 
 stats = state.chunk_stats()
@@ -73,11 +78,7 @@ docs = state.documents()
 name = st.selectbox("Document", list(docs), key="chunk_map_doc")
 doc_chunks = [c for c in chunks if c.doc == name]
 st.html(chunk_map_html(docs[name].text, doc_chunks))
+chunking_strategy.semantic_curve(docs[name], config)
+chunking_strategy.header_note(doc_chunks)
 
-with st.expander(f"All {len(doc_chunks)} chunks of {name}"):
-    table = pd.DataFrame([
-        {"chunk": c.index, "start": c.start, "end": c.end, "chars": c.end - c.start, "tokens": c.n_tokens,
-         "truncated": c.truncated, "page": c.page, "section": c.section, "begins": c.text[:80]}
-        for c in doc_chunks
-    ])
-    st.dataframe(table, hide_index=True, width="stretch", key="chunk_table")
+chunk_list(doc_chunks, name)  # paged, name escaped (issue 16)

@@ -100,17 +100,19 @@ def test_dense_bm25_and_hybrid_ranks(retriever):
     assert dense[0].chunk.index == 0 and dense[0].rank_in("dense") == 1
     bm25 = retriever.search("LF-413 storage", config=RetrievalConfig(method="bm25", k=3))
     assert bm25[0].chunk.index == 3 and bm25[0].score == pytest.approx(bm25[0].score_of("bm25"))
-    hybrid = retriever.search("seat invoice", config=RetrievalConfig(method="hybrid", k=3))
+    hybrid = retriever.search("seat invoice", config=RetrievalConfig(method="hybrid", k=3, fusion="rrf",
+                                                                      dense_weight=0.5))
     top = hybrid[0]
     # The invoice chunk is first in both lists, so it wins the fusion with 2/(60+1).
     assert top.chunk.index == 5 and top.rank_in("dense") == 1 and top.rank_in("bm25") == 1
     assert top.score == pytest.approx(2 / 61)
     assert [h.rank for h in hybrid] == [1, 2, 3]
-    assert "RRF = 1/(60+1) + 1/(60+1)" in top.why()
+    assert "RRF = 1/(60+1) [Dense (cosine)] + 1/(60+1) [BM25]" in top.why()
 
 
-def test_hybrid_rewards_agreement_over_a_single_strong_list(retriever):
-    hits = retriever.search("storage backup", config=RetrievalConfig(method="hybrid", k=6))
+@pytest.mark.parametrize("fusion", ["rrf", "zscore", "minmax"])
+def test_hybrid_rewards_agreement_over_a_single_strong_list(retriever, fusion):
+    hits = retriever.search("storage backup", config=RetrievalConfig(method="hybrid", k=6, fusion=fusion))
     ids = [h.chunk.index for h in hits]
     assert ids[0] == 2  # both words, both lists
     assert set(ids[:2]) == {2, 3}
