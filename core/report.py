@@ -14,9 +14,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import plotly.graph_objects as go
+
 from core import decision
 from core.costs import ENGINEERING, ENGINEERING_OFF, LIMITS, CostComparison, CostInputs, compare, usd
 from core.plots.costs import cumulative_figure, volume_figure
+from core.plots.evaluation import sweep_heatmap
+from core.sweep import SweepRow
+
+ORIGINS = ("curated", "labelled", "generated")
+ORIGIN_TEXT = {"curated": "written or imported by people (a question file or the editor)",
+               "labelled": "marked on the Retrieval page against a retrieved chunk",
+               "generated": "made by a question generator: a check on the settings, not a substitute for real questions"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,33 @@ class ChunkSummary:
     mean_tokens: float | None = None
     max_tokens: int | None = None
     n_truncated: int | None = None
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """What the report shows of a sweep: its heatmap and, when computed, how sure its best is."""
+
+    rows: tuple[SweepRow, ...]
+    metric: str  # "hit", "mrr", ...
+    k: int
+    method: str
+    splitter: str
+    approximate: bool
+    recommendation: str = ""
+    verdict: str = ""  # best vs runner-up
+    note: str = ""  # how the questions were resampled
+
+
+@dataclass(frozen=True)
+class ConfirmedSetting:
+    """One setting of the sweep re-run exactly, with its 95% interval."""
+
+    label: str
+    metric: str  # display name, e.g. "hit@5"
+    value: float
+    lo: float
+    hi: float
+    pooled: float | None = None
 
 
 def split_metrics(summary: object) -> tuple[dict[str, float] | None, str | None]:
@@ -82,17 +118,28 @@ def build_report(
     cost_inputs: CostInputs | None,
     cost_sources: Mapping[str, str] | None = None,
     generated: datetime | None = None,
+    intervals: Mapping[str, tuple[float, float]] | None = None,
+    provenance: Mapping[str, int] | None = None,
+    sweep: SweepSummary | None = None,
+    confirmed: Sequence[ConfirmedSetting] = (),
 ) -> str:
-    """The whole report as one HTML document (a str)."""
+    """The whole report as one HTML document (a str).
+
+    `intervals` maps a metric's name (as in `metrics`) to its 95% interval; `provenance` counts the
+    scored questions by origin (curated, labelled, generated).
+    """
     generated = generated or datetime.now(UTC)
     comparison = compare(cost_inputs or CostInputs())
+    sweep_html, sweep_charts = _sweep_section(sweep, confirmed)
     body = [
         "<h1>RAG Explorer: decision report</h1>",
         f'<p class="muted">Generated {esc(generated.strftime("%Y-%m-%d %H:%M %Z").strip())} by RAG Explorer.</p>',
         _chunking_section(chunking),
-        _metrics_section(metrics, metrics_label),
+        _questions_section(provenance),
+        _metrics_section(metrics, metrics_label, intervals or {}),
+        sweep_html,
         _decision_section(answers),
-        _costs_section(comparison, defaults=cost_inputs is None, sources=cost_sources or {}),
+        _costs_section(comparison, defaults=cost_inputs is None, sources=cost_sources or {}, js_included=sweep_charts > 0),
     ]
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -131,7 +178,61 @@ def _chunking_section(chunking: ChunkSummary | None) -> str:
     return "\n".join(out)
 
 
-def _metrics_section(metrics: Mapping[str, float] | None, label: str | None) -> str:
+def _chart(fig: go.Figure, *, with_js: bool) -> str:
+    """A figure as an HTML fragment; plotly.js goes in once, with the report's first chart."""
+    # Outside Streamlit's theme the tick labels need room of their own.
+    fig.update_layout(template="plotly_white", margin=dict(l=80, r=20, t=80, b=60))
+    return '<div class="chart">' + fig.to_html(full_html=False, include_plotlyjs=with_js, default_height="400px") + "</div>"
+
+
+def _questions_section(provenance: Mapping[str, int] | None) -> str:
+    out = ["<h2>Question set</h2>"]
+    counts = {o: int(n) for o, n in (provenance or {}).items() if isinstance(n, int) and n >= 0}
+    total = sum(counts.values())
+    if not total:
+        out.append("<p>No question set was scored in this session.</p>")
+        return "\n".join(out)
+    parts = ", ".join(f"{counts.get(o, 0):,} {o}" for o in ORIGINS)
+    out.append(f"<p>{total:,} questions scored: {esc(parts)}.</p>")
+    rows = [(esc(o), esc(f"{counts.get(o, 0):,}"), esc(ORIGIN_TEXT[o])) for o in ORIGINS]
+    rows += [(esc(o), esc(f"{n:,}"), "") for o, n in counts.items() if o not in ORIGINS]
+    out.append(_table(("Origin", "Questions", "What it means"), rows, (1,)))
+    if counts.get("generated"):
+        out.append('<p class="muted">Generated questions are counted apart: a setting that wins only on them is '
+                   "not yet shown to win on real questions.</p>")
+    return "\n".join(out)
+
+
+def _sweep_section(sweep: SweepSummary | None, confirmed: Sequence[ConfirmedSetting]) -> tuple[str, int]:
+    """(HTML, number of charts in it): the sweep heatmap, how sure its best is, the confirmed settings."""
+    if sweep is None and not confirmed:
+        return "", 0
+    out = ["<h2>Settings sweep</h2>"]
+    charts = 0
+    if sweep is not None and sweep.rows:
+        kind = "approximate (fast pooled mode)" if sweep.approximate else "exact"
+        out.append(f"<p>{len(sweep.rows):,} settings scored, {esc(kind)}.</p>")
+        fig = sweep_heatmap(sweep.rows, metric=sweep.metric, k=sweep.k, method=sweep.method, splitter=sweep.splitter,
+                            approximate=sweep.approximate)
+        out.append(_chart(fig, with_js=True))
+        charts += 1
+        if sweep.recommendation:
+            out.append(f"<p><strong>Recommended:</strong> {esc(sweep.recommendation)}</p>")
+        if sweep.verdict:
+            out.append(f"<p><strong>Best vs runner-up:</strong> {esc(sweep.verdict)}.</p>")
+        if sweep.note:
+            out.append(f'<p class="muted">95% intervals by bootstrap: {esc(sweep.note)}.</p>')
+    if confirmed:
+        out.append("<h3>Confirmed exactly</h3>")
+        rows = [(esc(c.label), esc(c.metric), esc(metric_value(c.value)),
+                 esc(f"{metric_value(c.lo)} to {metric_value(c.hi)}"),
+                 esc("" if c.pooled is None else metric_value(c.pooled))) for c in confirmed]
+        out.append(_table(("Setting", "Metric", "Exact", "95% interval", "Fast-mode estimate"), rows, (2, 3, 4)))
+    return "\n".join(out), charts
+
+
+def _metrics_section(metrics: Mapping[str, float] | None, label: str | None,
+                     intervals: Mapping[str, tuple[float, float]] | None = None) -> str:
     out = ["<h2>Retrieval quality</h2>"]
     numbers = {k: v for k, v in (metrics or {}).items()
                if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
@@ -140,7 +241,16 @@ def _metrics_section(metrics: Mapping[str, float] | None, label: str | None) -> 
         return "\n".join(out)
     if label:
         out.append(f"<p>Run: {esc(label)}</p>")
-    out.append(_table(("Metric", "Value"), [(esc(k), esc(metric_value(v))) for k, v in numbers.items()], (1,)))
+    cis = intervals or {}
+    if not cis:
+        out.append(_table(("Metric", "Value"), [(esc(k), esc(metric_value(v))) for k, v in numbers.items()], (1,)))
+        return "\n".join(out)
+    rows = [(esc(k), esc(metric_value(v)), esc(f"{metric_value(cis[k][0])} to {metric_value(cis[k][1])}") if k in cis else "")
+            for k, v in numbers.items()]
+    out.append(_table(("Metric", "Value", "95% interval"), rows, (1, 2)))
+    out.append('<p class="muted">Intervals: bootstrap over the questions, resampling whole documents (questions '
+               "about one document succeed or fail together). Two settings whose difference is smaller than these "
+               "bands may not really differ.</p>")
     return "\n".join(out)
 
 
@@ -199,7 +309,8 @@ def engineering_statement(i: CostInputs, sources: Mapping[str, str]) -> str:
             "the hybrid pays for both.")
 
 
-def _costs_section(comparison: CostComparison, *, defaults: bool, sources: Mapping[str, str]) -> str:
+def _costs_section(comparison: CostComparison, *, defaults: bool, sources: Mapping[str, str],
+                   js_included: bool = False) -> str:
     i = comparison.inputs
     out = ["<h2>Cost comparison</h2>"]
     if defaults:
@@ -213,11 +324,8 @@ def _costs_section(comparison: CostComparison, *, defaults: bool, sources: Mappi
     out.append(f"<p><strong>Break-even volume:</strong> {esc(comparison.volume.statement)}</p>")
     out.append(f"<p><strong>Engineering time:</strong> {esc(engineering_statement(i, sources))}</p>")
     for n, fig in enumerate((cumulative_figure(comparison), volume_figure(comparison))):
-        # Outside Streamlit's theme the tick labels need room of their own.
-        fig.update_layout(template="plotly_white", margin=dict(l=80, r=20, t=80, b=60))
-        # plotly.js goes in once, with the first chart; later charts find it on the page.
-        out.append('<div class="chart">' + fig.to_html(full_html=False, include_plotlyjs=n == 0,
-                                                       default_height="400px") + "</div>")
+        # plotly.js goes in once, with the report's first chart; later charts find it on the page.
+        out.append(_chart(fig, with_js=n == 0 and not js_included))
     rows = []
     for name, value in i.as_dict().items():
         limit = LIMITS[name]

@@ -131,3 +131,29 @@ def test_one_best_first_order_for_every_caller():
     assert SweepResult(tuple(rows), 0.0, False).best("hit") == ordered[0]
     assert SweepResult(tuple(rows), 0.0, False).best("hit", k=5) == ordered[1]
     assert top_chunkings(rows, metric="hit", k=5, method="hybrid", n=2) == [r.chunk_config() for r in ordered[1:4:2]]
+
+
+# -- A/B over the whole question set (issue 12) ---------------------------------------------
+
+
+def _run(hits: list[float], k: int = 5):
+    from core.evaluation import EvalRun, QuestionResult, Scores, mean_scores
+    from core.retrieval import RetrievalConfig
+
+    results = tuple(QuestionResult(Question(f"q{i}", ("x",), f"doc{i % 6}.txt"),
+                                   Scores(h, h, h, h, h, h / 10, h / 10, 100.0 * k), (), frozenset(), None, None)
+                    for i, h in enumerate(hits))
+    return EvalRun(RetrievalConfig(method="hybrid", k=k), results, mean_scores([r.scores for r in results]), 10, 1.0)
+
+
+def test_ab_verdicts_say_no_difference_for_identical_runs_and_name_a_large_winner():
+    from ui.evaluate.confidence import ab_verdicts
+
+    hits = [1.0 if i % 4 else 0.0 for i in range(48)]
+    same = ab_verdicts(_run(hits), _run(hits))
+    assert len(same) == 8 and all(v.startswith("no reliable difference with 48 questions") for v in same["verdict"])
+    worse = _run([0.0 if i % 2 else h for i, h in enumerate(hits)], k=3)
+    table = ab_verdicts(_run(hits), worse).set_index("metric")
+    assert table.loc["hit@5/3", "verdict"].startswith("A beats B by ")
+    # Tokens are a cost, compared in tokens: B's top-3 sends 200 fewer than A's top-5.
+    assert table.loc["prompt tokens", "verdict"].startswith("B needs 200 fewer tokens than A (95% CI 200 to 200)")

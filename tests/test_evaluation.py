@@ -141,3 +141,73 @@ def test_pooling_reads_only_what_the_model_would_read():
     assert model.count_tokens(text[:cut]) == TEXT_WINDOW
     short = chunk(0, 21)
     assert visible_end(short) == short.end
+
+
+# -- token-level metrics (issue 12) ---------------------------------------------------------
+
+
+def test_token_metrics_on_hand_made_spans():
+    from core.evaluation import Seen, token_scores
+
+    gold = (10, 20)  # 10 gold characters
+    a, b, elsewhere = Seen("d.txt", 0, 15, 3), Seen("d.txt", 12, 30, 4), Seen("e.txt", 0, 5, 1)
+    t = token_scores([a, b, elsewhere], gold, "d.txt")
+    # Union in the source: 0-30 covers all of 10-20. Sent: 15 + 18 + 5 = 38 chars, of which gold
+    # 5 (from a) + 8 (from b): the 3 shared gold chars 12-15 are sent twice and counted twice.
+    # Retrieved union: 30 + 5 = 35 chars; union with gold: 35.
+    assert (t.recall, t.precision, t.iou, t.tokens) == (1.0, 13 / 38, 10 / 35, 8)
+    # The same span reached twice (a parent of two children) is sent, counted and paid for once.
+    assert token_scores([a, b, elsewhere, a], gold, "d.txt") == t
+    part = token_scores([Seen("d.txt", 0, 12, 2)], gold, "d.txt")
+    assert (part.recall, part.precision, part.iou) == (0.2, 2 / 12, 2 / 20)
+    # The same offsets in another document are not gold.
+    assert token_scores([Seen("e.txt", 10, 20, 2)], gold, "d.txt").recall == 0.0
+    assert token_scores([a], None, "d.txt").recall == 0.0  # no gold passage: nothing to measure
+
+
+def test_passage_span_is_the_context_else_the_answer():
+    from core.evaluation import passage_span
+
+    with_context = Question("?", ("30 days",), "d.txt", context="Support answers in 4 hours.")
+    assert passage_span(with_context, DOC) == (22, 49)
+    assert DOC.text[22:49] == "Support answers in 4 hours."
+    bare = Question("?", ("nothing here", "30 DAYS"), "d.txt")
+    assert passage_span(bare, DOC) == (13, 20) and DOC.text[13:20] == "30 days"
+    assert passage_span(Question("?", ("absent",), "d.txt"), DOC) is None
+
+
+def test_evaluate_measures_what_the_llm_sees_through_the_hook():
+    from core.evaluation import Seen, evaluate
+    from core.retrieval import RetrievalConfig, Retriever
+
+    chunks = [chunk(0, 21, index=0), chunk(22, 49, index=1), chunk(50, len(DOC.text), index=2)]
+    emb = BagEmbedder()
+    r = Retriever.from_vectors(chunks, emb.embed([c.text for c in chunks]), embedder=emb)
+    q = Question("How long do refunds take?", ("30 days",), "d.txt", context="Refunds take 30 days.")
+    config = RetrievalConfig(method="bm25", k=1)
+    own = evaluate(r, [q], {"d.txt": DOC}, config=config)
+    top = chunks[own.results[0].retrieved[0]]
+    expected = (min(top.end, 21) - max(top.start, 0)) / 21 if top.start < 21 else 0.0
+    assert own.summary.token_recall == pytest.approx(expected)
+    assert own.summary.tokens == top.n_tokens
+
+    def whole_document(c: Chunk) -> tuple[Seen, ...]:
+        return (Seen(c.doc, 0, len(DOC.text), 40),)
+
+    parent = evaluate(r, [q], {"d.txt": DOC}, config=config, seen=whole_document)
+    assert parent.summary.token_recall == 1.0
+    assert parent.summary.token_precision == pytest.approx(21 / len(DOC.text))
+    assert parent.summary.tokens == 40
+
+
+def test_sweep_rows_carry_per_question_scores_that_average_to_the_row(sample_docs, sample_questions):
+    grid = SweepGrid(sizes=(80,), overlaps=(0,), ks=(1, 5), methods=("bm25",))
+    result = run_sweep(sample_docs, sample_questions[:15], grid=grid, mode="pooled", embedder=BagEmbedder())
+    for row in result.rows:
+        assert [q.question for q in row.per_question] == [q.question for q in sample_questions[:15]]
+        assert {q.source for q in row.per_question} <= {d.name for d in sample_docs}
+        assert row.hit == pytest.approx(np.mean([q.scores.hit for q in row.per_question]))
+        assert "per_question" not in repr(row)
+    one, five = result.rows
+    assert np.mean([q.scores.token_recall for q in five.per_question]) >= np.mean([q.scores.token_recall for q in one.per_question])
+    assert np.mean([q.scores.tokens for q in five.per_question]) > np.mean([q.scores.tokens for q in one.per_question])

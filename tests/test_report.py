@@ -185,3 +185,95 @@ def test_report_does_not_state_break_even_volume_to_the_query():
     text = _costs_text(ENGINEERING_ON, {})
     statement = compare(ENGINEERING_ON).volume.statement
     assert statement in text and "million" in statement
+
+
+# -- how sure, and where the questions came from (issue 12) ---------------------------------
+
+
+def sweep_rows():
+    from core.evaluation import QuestionScore, Scores
+    from core.sweep import SweepRow
+
+    rows = []
+    for size, hit in ((100, 0.7), (200, 0.9)):
+        for k in (1, 5):
+            per_q = tuple(QuestionScore(f"q{i}", f"doc{i % 6}.txt", "curated",
+                                        Scores(float(i / 30 < hit * k / 5), 0.5, 0.5, 0.5, tokens=size * k))
+                          for i in range(30))
+            rows.append(SweepRow("recursive", "tokens", size, 0, k, "hybrid", "pooled", hit * k / 5, 0.5, 0.5, 0.5,
+                                 10, 0.1, 1.0, per_question=per_q))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def stats_report() -> str:
+    return report.build_report(
+        chunking=None, metrics={"hit@5": 0.9577, "MRR@5": 0.7937}, metrics_label="hybrid top-5", answers={},
+        cost_inputs=None, generated=WHEN,
+        intervals={"hit@5": (0.8986, 1.0), "MRR@5": (0.7208, 0.8737)},
+        provenance={"curated": 60, "labelled": 7, "generated": 4},
+        sweep=report.SweepSummary(tuple(sweep_rows()), "hit", 5, "hybrid", "recursive", True,
+                                  recommendation="recursive 100/0 tokens: tied & <small>", verdict="no reliable difference",
+                                  note="30 questions from 6 documents"),
+        confirmed=(report.ConfirmedSetting("recursive 200/0 tokens, hybrid top-5", "hit@5", 0.9, 0.8, 0.97, 0.88),),
+    )
+
+
+def test_report_shows_question_provenance_counts(stats_report):
+    text = " ".join(parse(stats_report).text)
+    assert "71 questions scored: 60 curated, 7 labelled, 4 generated." in text
+    assert "Generated questions are counted apart" in text
+
+
+def test_report_shows_intervals_sweep_heatmap_and_confirmed_settings(stats_report):
+    checker = parse(stats_report)
+    assert not checker.errors and checker.stack == []
+    text = " ".join(checker.text)
+    assert "0.899 to 1.000" in text and "0.721 to 0.874" in text and "95% interval" in text
+    assert "Settings sweep" in text and "Confirmed exactly" in text and "0.800 to 0.970" in text
+    assert "&lt;small&gt;" in stats_report and "<small>" not in stats_report  # user text escaped
+    # Heatmap + two cost charts, plotly.js inlined once (with the heatmap, the first chart).
+    assert stats_report.count('class="plotly-graph-div"') == 3
+    assert stats_report.count("plotly.js v") == 1
+    assert stats_report.index('"type":"heatmap"') < stats_report.index("Cost comparison")
+
+
+def test_report_without_a_question_set_says_so():
+    doc = report.build_report(chunking=None, metrics=None, metrics_label=None, answers={}, cost_inputs=None,
+                              generated=WHEN)
+    assert "No question set was scored in this session." in " ".join(parse(doc).text)
+    assert "Settings sweep" not in doc
+
+
+def test_report_statistics_are_gathered_from_the_session():
+    """ui.report.statistics(): what the report gets from the Evaluate page's session values."""
+    import streamlit as st
+
+    from core.evaluation import EvalRun, Question, QuestionResult, Scores, mean_scores
+    from core.retrieval import RetrievalConfig
+    from core.sweep import SweepGrid
+    from ui import state
+    from ui.report import statistics
+
+    st.session_state.clear()
+    assert statistics() == {}  # nothing run: every piece left out
+    origins = ["curated"] * 20 + ["labelled"] * 3 + ["generated"] * 2
+    results = tuple(QuestionResult(Question(f"q{i}", ("x",), f"doc{i % 5}.txt", origin=o),
+                                   Scores(float(i % 4 > 0), 0.5, 0.5, 0.5, 0.9, 0.1, 0.1, 500.0), (), frozenset(), None, None)
+                    for i, o in enumerate(origins))
+    run = EvalRun(RetrievalConfig(method="hybrid", k=5), results, mean_scores([r.scores for r in results]), 10, 1.0)
+    state.set_eval_record(state.EvalRecord((), run, (), "recursive 200/0 tokens, hybrid top-5"))
+    state.set_eval_summary(state.EvalSummary("recursive 200/0 tokens, hybrid top-5", {"hit@5": run.summary.hit}))
+    job = state.SweepJob(SweepGrid(sizes=(100, 200), overlaps=(0,), ks=(1, 5)), "pooled", (), 1.0)
+    job.progress.rows.extend(sweep_rows())
+    state.set_sweep_job(job)
+    out = statistics()
+    assert out["provenance"] == {"curated": 20, "labelled": 3, "generated": 2}
+    assert out["metrics"]["hit@5"] == pytest.approx(18 / 25) and "token recall" in out["metrics"]
+    lo, hi = out["intervals"]["hit@5"]
+    assert lo <= 18 / 25 <= hi
+    sweep = out["sweep"]
+    assert sweep.k == 5 and sweep.approximate and sweep.recommendation and sweep.verdict
+    doc = report.build_report(chunking=None, metrics_label="x", answers={}, cost_inputs=None, generated=WHEN, **out)
+    assert "25 questions scored: 20 curated, 3 labelled, 2 generated." in " ".join(parse(doc).text)
+    st.session_state.clear()

@@ -7,8 +7,10 @@ from typing import Any
 import streamlit as st
 
 from core.chunking import ChunkConfig
+from core.evaluation import METRIC_LABELS, TOKEN_METRIC_LABELS
 from core.render import highlight_html
 from core.retrieval import METHODS, RetrievalConfig
+from core.stats import Interval
 
 FLASH = "_eval_flash"  # a message to show once after st.rerun()
 CUSTOM = "(type your own question)"
@@ -49,3 +51,30 @@ def flash(message: str) -> None:
 def show_flash() -> None:
     if FLASH in st.session_state:
         st.success(st.session_state.pop(FLASH))
+
+
+# -- how sure each number is (issue 12) -----------------------------------------------------
+
+TRADE_OFF = ("**Token-level metrics** count characters of the gold passage (the question's context, else its "
+             "answer): *token recall* is the share of it the top-K chunks cover, *token precision* the share of "
+             "what the LLM reads that is gold, *IoU* both at once. Bigger chunks or a larger K buy recall with "
+             "precision and prompt tokens: compare the prompt tokens before taking the highest hit rate.")
+CI_HELP = ("95% interval from a bootstrap that resamples whole documents (questions about one document "
+           "succeed or fail together), 2,000 resamples, seeded.")
+
+
+def metric_name(metric: str, k: int | str = "K") -> str:
+    """hit@5, MRR@5, ... and the token-level names (which carry no @: they are not rank metrics)."""
+    if metric in METRIC_LABELS:
+        return METRIC_LABELS[metric].replace("K", str(k))
+    return TOKEN_METRIC_LABELS[metric]
+
+
+def value_text(metric: str, value: float) -> str:
+    return f"{value:,.0f}" if metric == "tokens" else f"{value:.3f}"
+
+
+def interval_text(metric: str, iv: Interval) -> str:
+    if metric == "tokens":
+        return f"95% CI {iv.lo:,.0f}–{iv.hi:,.0f}"
+    return f"95% CI {iv.lo:.3f}–{iv.hi:.3f}"

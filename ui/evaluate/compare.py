@@ -20,6 +20,7 @@ from core.retrieval import MAX_K, METHODS, RetrievalConfig
 from core.sweep import best_first
 from ui import state
 from ui.evaluate.common import CUSTOM, choose, html_block, method_label, settings_label
+from ui.evaluate.confidence import ab_scores_section
 from ui.evaluate.questions import ChosenQuestions
 from ui.indexing import build_index, build_retriever
 from ui.resources import index_identity, settings
@@ -63,7 +64,7 @@ def b_settings(a_rc: RetrievalConfig) -> tuple[ChunkConfig, RetrievalConfig] | N
         b_cc = ChunkConfig(size=int(b_size), overlap=int(b_overlap), splitter=b_splitter, unit=unit)
         b_rc = replace(a_rc, method=b_method, k=int(b_k), candidates=max(a_rc.candidates, int(b_k)))
     except ValueError as exc:
-        st.error(f"Configuration B: {exc}")
+        st.error(f"Configuration B: {md(str(exc))}")
         return None
     return b_cc, b_rc
 
@@ -101,6 +102,8 @@ def ab_tab(chosen: ChosenQuestions, docs: Mapping[str, Document]) -> None:
     chunks_a = [ch for ch in ra.chunks if ch.doc == doc_name]
     chunks_b = [ch for ch in rb.chunks if ch.doc == doc_name]
     show_boundaries(docs[doc_name], chunks_a, chunks_b, a_cc, b_cc)
+    ab_scores_section(ra, rb, (a_cc, a_rc), (b_cc, b_rc), questions, docs,
+                      key=(state.index_key(), a_rc, b_key, b_rc, chosen.key))
     if not query.strip():
         st.info("Choose or type a question to compare what each configuration retrieves.")
         return
@@ -109,7 +112,7 @@ def ab_tab(chosen: ChosenQuestions, docs: Mapping[str, Document]) -> None:
         hits_a = ra.search(query, config=a_rc, query_vector=qv)
         hits_b = rb.search(query, config=b_rc, query_vector=qv)
     except Exception as exc:
-        st.error(f"Retrieval failed: {exc}")
+        st.error(f"Retrieval failed: {md(str(exc))}")
         return
     show_changes(hit_diff([h.chunk for h in hits_a], [h.chunk for h in hits_b]), a_rc.k, b_rc.k, query, question, docs)
 

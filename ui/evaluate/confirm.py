@@ -12,10 +12,13 @@ import streamlit as st
 from core.compare import pooled_vs_exact, top_chunkings
 from core.documents import Document
 from core.plots.evaluation import metric_label, pooled_vs_exact_figure
-from core.sweep import confirmation_grids
+from core.stats import interval
+from core.sweep import SweepRow, confirmation_grids
 from ui import state
+from ui.evaluate.confidence import sweep_stats_for
 from ui.evaluate.questions import ChosenQuestions
 from ui.jobs import run_job
+from ui.text import md
 
 _NUMBERS = ("hit@K ≈ pooled", "hit@K exact", "Δ hit (exact − pooled)", "MRR@K ≈ pooled", "MRR@K exact", "Δ MRR")
 
@@ -43,9 +46,14 @@ def confirm_section(job: state.SweepJob, metric: str, k: int, method: str, chose
     pairs = pooled_vs_exact(job.progress.rows, confirm.progress.rows)
     if not pairs:
         return
+    cis = exact_intervals(confirm.progress.rows)
+    tokens = {(r.chunk_config(), r.method, r.k): round(sum(q.scores.tokens for q in r.per_question) / len(r.per_question))
+              for r in confirm.progress.rows if r.per_question}
     st.dataframe(pd.DataFrame({
         "chunking": [p.config.label() for p in pairs], "method": [p.method for p in pairs], "K": [p.k for p in pairs],
         "hit@K ≈ pooled": [p.pooled_hit for p in pairs], "hit@K exact": [p.exact_hit for p in pairs],
+        "exact 95% CI": [cis.get((p.config, p.method, p.k), "") for p in pairs],
+        "prompt tokens": [tokens.get((p.config, p.method, p.k)) for p in pairs],
         "Δ hit (exact − pooled)": [p.d_hit for p in pairs],
         "MRR@K ≈ pooled": [p.pooled_mrr for p in pairs], "MRR@K exact": [p.exact_mrr for p in pairs],
         "Δ MRR": [p.d_mrr for p in pairs],
@@ -55,3 +63,15 @@ def confirm_section(job: state.SweepJob, metric: str, k: int, method: str, chose
     st.plotly_chart(pooled_vs_exact_figure(shown, metric="hit"), key="eval_confirm_chart", width="stretch")
     worst = max(abs(p.d_hit) for p in pairs)
     st.caption(f"Largest gap between the pooled estimate and the exact hit@K: {worst:.3f}. Quote the exact numbers.")
+    exact = [r for r in confirm.progress.rows if r.k == k and r.method == method]
+    _, sw = sweep_stats_for(exact, metric)
+    if sw is not None and sw.runner_up is not None:
+        st.markdown(f"**Exact, best vs runner-up ({metric_label(metric, k)}):** {md(sw.runner_up.verdict())}. "
+                    f"**Recommended:** {md(sw.recommendation())}")
+
+
+def exact_intervals(rows: list[SweepRow]) -> dict[tuple, str]:
+    """(chunking, method, K) -> the exact hit@K's 95% interval (by document) as text."""
+    return {(r.chunk_config(), r.method, r.k): interval([q.scores.hit for q in r.per_question],
+                                                        [q.source for q in r.per_question]).text()
+            for r in rows if r.per_question}

@@ -18,6 +18,7 @@ from ui import state
 from ui.evaluate.common import CUSTOM, choose
 from ui.evaluate.questions import ChosenQuestions
 from ui.indexing import build_index
+from ui.text import md
 
 
 def map_tab(chosen: ChosenQuestions, docs: Mapping[str, Document]) -> None:
@@ -54,7 +55,7 @@ def map_tab(chosen: ChosenQuestions, docs: Mapping[str, Document]) -> None:
             proj = project(vectors, extra=qv, method=method)
         hits = r.search(query, config=rc, query_vector=qv[0]) if qv is not None else []
     except (ValueError, RuntimeError) as exc:
-        st.error(f"The map cannot be drawn: {exc}")
+        st.error(f"The map cannot be drawn: {md(str(exc))}")
         return
     retrieved = [r.position(h.chunk) for h in hits]
     missed = sorted(relevant_ids(r.chunks, question, docs) - set(retrieved)) if question is not None else []

@@ -19,11 +19,13 @@ from core.evaluation import METRIC_LABELS, METRICS
 from core.plots.evaluation import metric_label, metric_vs_k, sweep_heatmap
 from core.retrieval import METHODS
 from core.sweep import SweepGrid, SweepRow, rank_key
-from ui import state
+from ui import state, strategy
 from ui.evaluate.common import choose, flash, method_label, methods_help
+from ui.evaluate.confidence import sweep_block
 from ui.evaluate.confirm import confirm_section
 from ui.evaluate.questions import ChosenQuestions
 from ui.jobs import run_job
+from ui.text import md
 
 SIZE_OPTIONS = {"tokens": [32, 64, 100, 128, 150, 200, 256, 300, 400, 500, 768, 1024],
                 "chars": [200, 400, 600, 800, 1000, 1200, 1500, 2000, 3000, 4000]}
@@ -74,14 +76,16 @@ def grid_form() -> tuple[SweepGrid | None, str]:
     overlaps = c5.multiselect(f"Overlaps ({unit})", OVERLAP_OPTIONS[unit], default=OVERLAP_DEFAULTS[unit],
                               key=f"eval_sw_overlaps_{unit}")
     ks = c6.multiselect("K values", K_OPTIONS, default=[1, 3, 5, 10], key="eval_sw_ks")
+    axes = strategy.sweep_axes()  # issue 13: headers, fusion, dense weight, parent mode
     mode = st.radio("Mode", list(MODE_LABELS), format_func=MODE_LABELS.get, horizontal=True, key="eval_sw_mode")
     try:
         grid = SweepGrid(tuple(splitters), tuple(sorted(sizes)), tuple(sorted(overlaps)), tuple(sorted(ks)),
-                         tuple(methods), unit)
+                         tuple(methods), unit, **axes)
     except ValueError as exc:
         st.error(str(exc))
         return None, mode
-    st.caption(f"{len(grid.chunk_configs())} chunking(s) × {len(methods)} method(s) × {len(ks)} K = {grid.n_points} points "
+    st.caption(f"{len(grid.chunk_configs())} chunking(s) × {len(methods)} method(s) with their strategy settings × "
+               f"{len(ks)} K = {grid.n_points} points "
                "(pairs with overlap ≥ size are skipped). "
                + ("Fast mode embeds each sentence once (cached), then every chunking costs a matrix product."
                   if mode == "pooled" else
@@ -131,28 +135,41 @@ def show_sweep(job: state.SweepJob, chosen: ChosenQuestions, docs: Mapping[str, 
     g1.caption("Colours span the values shown, not 0 to 1, so small differences stay visible. "
                "★ in the amber outline: the best cell (highest metric, then MRR, then the cheaper setting).")
 
+    sweep_block(rows, metric, hk, approximate=approximate)  # P(best), tied group, recommendation (issue 12)
     selected = results_table(job)
     apply_section(rows, metric, approximate, selected)
     if approximate:
         confirm_section(job, metric, hk, hm, chosen, docs)
 
 
+def row_record(row: SweepRow) -> dict:
+    """A row for the table and the exports: the per-question scores become their token-level means."""
+    out = {k: v for k, v in row.as_dict().items() if k != "per_question"}
+    if row.per_question:
+        for m in ("token_recall", "token_precision", "iou", "tokens"):
+            out[m] = sum(q.scores.get(m) for q in row.per_question) / len(row.per_question)
+    return out
+
+
 def results_table(job: state.SweepJob) -> tuple[int, ...]:
     """The sweep's rows as a sortable table with CSV/JSON export; returns the selected row numbers."""
     rows, approximate = job.progress.rows, job.mode == "pooled"
     prefix = "≈ " if approximate else ""
-    table = pd.DataFrame([r.as_dict() for r in rows]).rename(columns={
+    table = pd.DataFrame([row_record(r) for r in rows]).rename(columns={
         "hit": f"{prefix}hit@K", "mrr": f"{prefix}MRR@K", "recall": f"{prefix}recall@K", "ndcg": f"{prefix}nDCG@K",
-        "chunks": "chunks", "index_s": "index s", "query_ms": "query ms"})
+        "token_recall": f"{prefix}token recall", "token_precision": f"{prefix}token precision",
+        "iou": f"{prefix}token IoU", "tokens": "prompt tokens", "chunks": "chunks", "index_s": "index s",
+        "query_ms": "query ms"})
     event = st.dataframe(table, key="eval_sweep_table", hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row",
-                         column_config={c: st.column_config.NumberColumn(format="%.3f") for c in table.columns if c.endswith("@K")})
+                         column_config={c: st.column_config.NumberColumn(format="%.3f") for c in table.columns
+                                        if c.endswith(("@K", "recall", "precision", "IoU"))})
     st.caption("Sort by any column header; select a row to make it the configuration to apply.")
     d1, d2, _ = st.columns([1, 1, 3])
     d1.download_button("Download CSV", table.to_csv(index=False).encode("utf-8"), file_name=f"rag-sweep-{job.mode}.csv",
                        mime="text/csv", key="eval_export_csv", on_click="ignore")
     payload = {"mode": job.mode, "approximate": approximate, "status": job.progress.status,
-               "seconds": job.progress.seconds, "grid": asdict(job.grid), "rows": [r.as_dict() for r in rows]}
+               "seconds": job.progress.seconds, "grid": asdict(job.grid), "rows": [row_record(r) for r in rows]}
     d2.download_button("Download JSON", json.dumps(payload, indent=2).encode("utf-8"), file_name=f"rag-sweep-{job.mode}.json",
                        mime="application/json", key="eval_export_json", on_click="ignore")
     return tuple(event.selection.rows) if event is not None else ()
@@ -165,15 +182,17 @@ def apply_section(rows: list[SweepRow], metric: str, approximate: bool, selected
         st.session_state["eval_apply_choice"] = selected[0]  # a newly selected table row becomes the choice
     st.session_state["_eval_sw_selected"] = selected
     choice = choose(st, "Configuration", order, key="eval_apply_choice", format_func=lambda i: row_label(rows[i], metric, approximate),
-                    help="Best first by the chosen metric. Applying sets the chunking and the retrieval method and K.")
+                    help="Best first by the chosen metric. Applying sets the chunking and the retrieval method, K, fusion and parent mode.")
     if st.button("Apply to Chunking and Retrieval", key="eval_apply", type="primary"):
         row = rows[choice]
         rc = state.retrieval_config()
         try:
             state.set_chunk_config(row.chunk_config())
-            state.set_retrieval_config(replace(rc, method=row.method, k=row.k, candidates=max(rc.candidates, row.k)))
+            state.set_retrieval_config(replace(rc, method=row.method, k=row.k, candidates=max(rc.candidates, row.k),
+                                                fusion=row.fusion or rc.fusion, dense_weight=row.dense_weight,
+                                                parent=row.parent))
         except ValueError as exc:
-            st.error(f"That configuration cannot be applied: {exc}")
+            st.error(f"That configuration cannot be applied: {md(str(exc))}")
         else:
             state.forget_widgets(APPLY_CLEARS)
             flash(f"Applied {row.chunk_config().label()}, {row.method} top-{row.k}. The Chunking and "
