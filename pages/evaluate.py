@@ -14,7 +14,7 @@ from ui.evaluate.common import show_flash
 from ui.evaluate.compare import ab_tab
 from ui.evaluate.current import evaluate_tab
 from ui.evaluate.embedding_map import map_tab
-from ui.evaluate.questions import question_set
+from ui.evaluate.questions import question_set, workbench_tab
 from ui.evaluate.sweep import sweep_tab
 from ui.jobs import settle_interrupted
 from ui.widgets import need_documents
@@ -33,7 +33,8 @@ chosen = question_set(docs)
 if not has_docs:
     st.stop()
 
-tab_eval, tab_sweep, tab_ab, tab_map = st.tabs(["Current settings", "Sweep", "A/B compare", "Embedding map"])
+tab_eval, tab_sweep, tab_ab, tab_map, tab_qs = st.tabs(
+    ["Current settings", "Sweep", "A/B compare", "Embedding map", "Question set"])
 with tab_eval:
     evaluate_tab(chosen, docs)
 with tab_sweep:
@@ -42,3 +43,5 @@ with tab_ab:
     ab_tab(chosen, docs)
 with tab_map:
     map_tab(chosen, docs)
+with tab_qs:
+    workbench_tab(docs)
