@@ -20,6 +20,7 @@ PAGES = {
         st.Page("pages/chunking.py", title="Chunking", icon=":material/view_agenda:"),
         st.Page("pages/retrieval.py", title="Index & Retrieval", icon=":material/search:"),
         st.Page("pages/evaluate.py", title="Evaluate", icon=":material/monitoring:"),
+        st.Page("pages/production.py", title="Publish & serve", icon=":material/database:"),
     ],
     "Decide": [
         st.Page("pages/decide.py", title="Decide", icon=":material/account_tree:"),

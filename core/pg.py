@@ -2,7 +2,10 @@
 
 The embedded server comes from the `pgserver` package (PostgreSQL 16 with pgvector, starts
 offline); its data folder lives under the app's cache folder, `cache_dir / "postgres"`, so a
-published collection survives a restart. Every connection is in autocommit mode with pgvector's
+published collection survives a restart. Run as root, pgserver runs PostgreSQL as a system user
+`pgserver` (creating it) and opens every parent folder of the data folder to all users; when that
+would open a private folder (a root home's ~/.cache), `embedded_plan` puts the data in
+/var/lib/rag-explorer/postgres instead, and the page says where and why. Every connection is in autocommit mode with pgvector's
 types registered (numpy arrays go in and out as `vector`), and writers open their own
 transactions.
 
@@ -12,7 +15,10 @@ driver put into its own error text.
 """
 from __future__ import annotations
 
+import getpass
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -56,9 +62,60 @@ def redact(text: str, url: str | None = None) -> str:
     return _KEYWORD_PASSWORD.sub(lambda m: m.group(1) + MASK, text)
 
 
+ROOT_DATA_DIR = Path("/var/lib/rag-explorer/postgres")
+_OTHERS_RX = stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH
+
+
+@dataclass(frozen=True)
+class EmbeddedPlan:
+    """Where the embedded server keeps its data, which system user runs it, and why (for the page)."""
+
+    data_dir: Path
+    system_user: str
+    note: str
+
+
+def _running_as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def widened_by_pgserver(data_dir: Path) -> list[Path]:
+    """Folders above `data_dir` that pgserver, run as root, would open to every user.
+
+    As root, pgserver runs PostgreSQL as a system user `pgserver` (created with `useradd` if
+    missing) and adds read and search permission for group and others to *every* parent folder
+    of the data folder, up to `/`, so that user can reach it.
+    """
+    out = []
+    for parent in Path(data_dir).expanduser().absolute().parents:
+        if parent.exists() and (parent.stat().st_mode & _OTHERS_RX) != _OTHERS_RX:
+            out.append(parent)
+    return out
+
+
+def embedded_plan(cache_dir: Path) -> EmbeddedPlan:
+    """The embedded server's data folder: `cache_dir / "postgres"`, unless running as root would make
+    pgserver open private folders (a root home's ~/.cache is mode 700) to everyone; then
+    /var/lib/rag-explorer/postgres, whose parents are world-readable already."""
+    preferred = Path(cache_dir).expanduser() / "postgres"
+    if not _running_as_root():
+        return EmbeddedPlan(preferred, getpass.getuser(),
+                            "PostgreSQL runs as you; its data stays in the app's cache folder.")
+    widened = widened_by_pgserver(preferred)
+    if not widened:
+        return EmbeddedPlan(preferred, "pgserver",
+                            "The app runs as root, so pgserver runs PostgreSQL as the system user 'pgserver' "
+                            "(created if missing); the data folder's parents are readable by everyone already.")
+    names = ", ".join(str(p) for p in widened)
+    return EmbeddedPlan(ROOT_DATA_DIR, "pgserver",
+                        f"The app runs as root, so pgserver runs PostgreSQL as the system user 'pgserver' (created "
+                        f"if missing) and opens every parent of its data folder to all users. Under the cache "
+                        f"folder that would expose {names}, so the data lives in {ROOT_DATA_DIR} instead.")
+
+
 def embedded_data_dir(cache_dir: Path) -> Path:
-    """Where the embedded server keeps its data: `AppSettings.cache_dir / "postgres"`."""
-    return Path(cache_dir) / "postgres"
+    """Where the embedded server keeps its data (see `embedded_plan`)."""
+    return embedded_plan(cache_dir).data_dir
 
 
 def start_embedded(data_dir: Path, *, delete_on_exit: bool = False) -> str:

@@ -17,6 +17,7 @@ Each row carries a `seq` that only grows, so "positions in id order" is "rows in
 """
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -42,8 +43,8 @@ BATCH = 1000
 
 Progress = Callable[[int, int], None]  # (rows written, rows in all)
 
-_COLUMNS = ("doc", "idx", "start_offset", "end_offset", "page", "section", "n_tokens", "text", "embedding")
-_COPY_TYPES = ["text", "int4", "int4", "int4", "int4", "text", "int4", "text", "vector"]
+_COLUMNS = ("doc", "idx", "start_offset", "end_offset", "page", "section", "n_tokens", "text", "header", "embedding")
+_COPY_TYPES = ["text", "int4", "int4", "int4", "int4", "text", "int4", "text", "text", "vector"]
 
 
 @dataclass(frozen=True)
@@ -98,17 +99,54 @@ def _create_table(conn: psycopg.Connection, table: str, dimensions: int, text_se
             section text NOT NULL DEFAULT '',
             n_tokens int NOT NULL,
             text text NOT NULL,
+            header text NOT NULL DEFAULT '',
             embedding vector({dims}) NOT NULL,
-            tsv tsvector GENERATED ALWAYS AS (to_tsvector({cfg}::regconfig, text)) STORED)"""
+            -- what BM25 reads in memory: the contextual header (when the chunking adds one), then the text
+            tsv tsvector GENERATED ALWAYS AS (to_tsvector({cfg}::regconfig, header || E'\n\n' || text)) STORED)"""
     ).format(table=sql.Identifier(table), dims=sql.Literal(dimensions), cfg=sql.Literal(text_search)))
     conn.execute(sql.SQL("CREATE INDEX ON {} (doc)").format(sql.Identifier(table)))
 
 
-def _create_indexes(conn: psycopg.Connection, table: str) -> None:
+def _create_indexes(conn: psycopg.Connection, table: str, timings: dict[str, float] | None = None) -> None:
+    started = time.perf_counter()
     conn.execute(sql.SQL(
         "CREATE INDEX ON {} USING hnsw (embedding vector_cosine_ops) WITH (m = {}, ef_construction = {})"
     ).format(sql.Identifier(table), sql.Literal(HNSW_M), sql.Literal(HNSW_EF_CONSTRUCTION)))
+    built = time.perf_counter()
     conn.execute(sql.SQL("CREATE INDEX ON {} USING gin (tsv)").format(sql.Identifier(table)))
+    if timings is not None:
+        timings["hnsw_s"], timings["gin_s"] = built - started, time.perf_counter() - built
+
+
+def terms_table(table: str) -> str:
+    """The table of a collection's document frequencies (lexeme -> chunks holding it)."""
+    return f"{table}_terms"
+
+
+def _create_term_stats(conn: psycopg.Connection, table: str) -> None:
+    """Document frequency of every lexeme, for the served lexical side's IDF (PostgreSQL's own
+    ranking functions have none). One pass of ts_stat over the new table; rebuilt by each publish."""
+    terms = sql.Identifier(terms_table(table))
+    conn.execute(sql.SQL("CREATE TABLE {} (word text PRIMARY KEY, ndoc int NOT NULL)").format(terms))
+    conn.execute(sql.SQL("INSERT INTO {} SELECT word, ndoc FROM ts_stat(format('SELECT tsv FROM %%I', %s::text))"
+                         ).format(terms), [table])
+
+
+def _drop_table(conn: psycopg.Connection, table: str) -> None:
+    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(sql.Identifier(table),
+                                                               sql.Identifier(terms_table(table))))
+
+
+def _raise_build_memory(conn: psycopg.Connection, rows: int, dimensions: int) -> None:
+    """Give this transaction's HNSW build room for its graph (never lowering the server's setting).
+
+    pgvector builds the graph in maintenance_work_mem (64 MB by default, about 30k 384-d vectors);
+    past it, the build goes on on disk, many times slower, with only a NOTICE to say so.
+    """
+    needed_mb = min(int(rows * (4 * dimensions + 400) * 1.3 / 2**20) + 64, 2048)
+    row = conn.execute("SELECT setting::bigint / 1024 FROM pg_settings WHERE name = 'maintenance_work_mem'").fetchone()
+    if row and int(row[0]) < needed_mb:
+        conn.execute("SELECT set_config('maintenance_work_mem', %s, true)", [f"{needed_mb}MB"])
 
 
 def _copy_rows(conn: psycopg.Connection, table: str, chunks: Sequence[Chunk], vectors: np.ndarray,
@@ -119,7 +157,7 @@ def _copy_rows(conn: psycopg.Connection, table: str, chunks: Sequence[Chunk], ve
         with conn.cursor() as cur, cur.copy(statement) as copy:
             copy.set_types(_COPY_TYPES)
             for c, v in zip(chunks[lo:lo + BATCH], vectors[lo:lo + BATCH]):
-                copy.write_row((c.doc, c.index, c.start, c.end, c.page, c.section, c.n_tokens, c.text, v))
+                copy.write_row((c.doc, c.index, c.start, c.end, c.page, c.section, c.n_tokens, c.text, c.header, v))
         if progress:
             progress(min(lo + BATCH, len(chunks)), len(chunks))
 
@@ -148,12 +186,14 @@ def _lock_name(conn: psycopg.Connection, name: str) -> None:
 
 
 def publish(conn: psycopg.Connection, name: str, chunks: Sequence[Chunk], vectors: np.ndarray,
-            settings: dict, progress: Progress | None = None) -> CollectionInfo:
+            settings: dict, progress: Progress | None = None, *,
+            timings: dict[str, float] | None = None) -> CollectionInfo:
     """Write `chunks` and their vectors as collection `name`, replacing any earlier version atomically.
 
     `settings` (splitter, size, overlap, model id, method, K, ...) is stored with the collection.
     `progress(rows_written, rows)` is called after each COPY batch; raising from it cancels the
-    publish and leaves the previous version untouched.
+    publish and leaves the previous version untouched. `timings`, when given, receives the seconds
+    of the load (`copy_s`) and of the index builds (`hnsw_s`, `gin_s`).
     """
     check_name(name)
     vectors = _as_matrix(vectors)
@@ -168,9 +208,15 @@ def publish(conn: psycopg.Connection, name: str, chunks: Sequence[Chunk], vector
         with conn.transaction():
             _lock_name(conn, name)
             _create_table(conn, table, dimensions, TEXT_SEARCH_CONFIG)
+            started = time.perf_counter()
             _copy_rows(conn, table, chunks, vectors, progress)
-            _create_indexes(conn, table)
+            loaded = time.perf_counter()
+            _raise_build_memory(conn, len(chunks), dimensions)
+            _create_indexes(conn, table, timings)
+            _create_term_stats(conn, table)
             conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+            if timings is not None:
+                timings["copy_s"] = loaded - started
             old = conn.execute(sql.SQL("SELECT table_name FROM {} WHERE name = %s FOR UPDATE").format(
                 sql.Identifier(COLLECTIONS)), [name]).fetchone()
             conn.execute(sql.SQL(
@@ -185,7 +231,7 @@ def publish(conn: psycopg.Connection, name: str, chunks: Sequence[Chunk], vector
                 [name, table, dimensions, len(chunks), Jsonb(settings), HNSW_M, HNSW_EF_CONSTRUCTION,
                  TEXT_SEARCH_CONFIG])
             if old:
-                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(old[0])))
+                _drop_table(conn, old[0])
     info = get_collection(conn, name)
     assert info is not None
     return info
@@ -230,7 +276,7 @@ def drop_collection(conn: psycopg.Connection, name: str) -> bool:
         row = conn.execute(sql.SQL("DELETE FROM {} WHERE name = %s RETURNING table_name").format(
             sql.Identifier(COLLECTIONS)), [name]).fetchone()
         if row:
-            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(row[0])))
+            _drop_table(conn, row[0])
     return row is not None
 
 
@@ -287,12 +333,16 @@ class PgVectorStore:
         return cls(conn, collection, dimensions=dimensions, **kwargs)
 
     def _load_chunks(self) -> None:
-        rows = self._conn.execute(sql.SQL(
-            "SELECT seq, doc, idx, start_offset, end_offset, text, n_tokens, section, page FROM {} ORDER BY seq"
-        ).format(self._table)).fetchall()
+        with self._reading():
+            rows = self._rows()
         self._seq = np.array([r[0] for r in rows], dtype=np.int64)
-        self._chunks = [Chunk(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows]
+        self._chunks = [Chunk(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]) for r in rows]
         self._position = {int(s): i for i, s in enumerate(self._seq)}
+
+    def _rows(self) -> list:
+        return self._conn.execute(sql.SQL(
+            "SELECT seq, doc, idx, start_offset, end_offset, text, n_tokens, section, page, header FROM {} ORDER BY seq"
+        ).format(self._table)).fetchall()
 
     @property
     def size(self) -> int:
@@ -338,6 +388,9 @@ class PgVectorStore:
         except errors.UndefinedTable:
             raise PgError(f"Collection '{self.collection}' was published again or dropped since it was opened: "
                           "open it again.") from None
+        except errors.UndefinedColumn:
+            raise PgError(f"Collection '{self.collection}' was published by an older version of this app: "
+                          "publish it again.") from None
         except psycopg.OperationalError as e:
             raise PgError(f"Lost the connection to PostgreSQL ({type(e).__name__}): reconnect and open "
                           f"'{self.collection}' again.") from None

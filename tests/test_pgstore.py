@@ -5,6 +5,12 @@ second). Vectors are random or from a tiny fake embedder, so this stays in the f
 """
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import psycopg
 import pytest
@@ -31,12 +37,19 @@ def make_chunks(n: int, doc: str = "d.txt", offset: int = 0) -> list[Chunk]:
                   page=None if i % 2 else i // 2 + 1) for i in range(n)]
 
 
+@functools.cache
+def embedded_url() -> str:
+    """One embedded server per test process, shared by every tests/test_pg*.py module (importing
+    the fixture below makes one fixture per module; this makes them one server). pgserver stops
+    it and deletes its folder when the process exits."""
+    parent = Path(tempfile.mkdtemp(prefix="rag-explorer-pg-test-"))
+    atexit.register(shutil.rmtree, parent, ignore_errors=True)  # runs after pgserver's own cleanup
+    return pg.start_embedded(parent / "data", delete_on_exit=True)
+
+
 @pytest.fixture(scope="session")
-def pg_url(tmp_path_factory):
-    data = tmp_path_factory.mktemp("pg") / "data"
-    url = pg.start_embedded(data, delete_on_exit=True)
-    yield url
-    pg.stop_embedded(data)
+def pg_url():
+    return embedded_url()
 
 
 @pytest.fixture
@@ -180,7 +193,8 @@ def test_hostile_collection_names_are_only_data(conn):
 
 def _orphans(conn) -> set[str]:
     tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'rag_chunks_%'")}
-    return tables - {c.table for c in list_collections(conn)}
+    live = {c.table for c in list_collections(conn)}
+    return tables - live - {pgstore.terms_table(t) for t in live}
 
 
 def test_republish_is_atomic_when_cancelled_mid_way(conn, pg_url):
