@@ -10,9 +10,11 @@ from core.evaluation import load_questions
 from core.prompt import build_prompt
 from core.render import highlight_html
 from core.retrieval import MAX_K, METHODS, Hit, RetrievalConfig, scored_evidence
-from ui import state
+from ui import state, strategy
 from ui.answer import current_template, hit_anchor, mark_cited, render_answer
 from ui.indexing import build_index
+from ui.labelling import label_section
+from ui.production_serve import served_config, serving  # issue 14
 from ui.resources import SAMPLE_DIR
 from ui.text import code, md
 from ui.widgets import need_documents
@@ -36,6 +38,7 @@ if not need_documents("index and query them"):
 built = build_index()
 if built is None:
     st.stop()
+built = serving(built)  # issue 14: a published PostgreSQL collection instead, when one is chosen
 chunks = built.retriever.chunks
 r = built.retriever
 facts = r.store.facts()
@@ -43,7 +46,10 @@ m1, m2, m3, m4 = st.columns(4)
 m1.metric("Vectors", f"{facts.size:,}")
 m2.metric("Dimensions", facts.dimensions)
 m3.metric("Build time", f"{built.seconds:.2f} s")
-m4.metric("Embedded now / from cache", f"{built.embedded:,} / {facts.size - built.embedded:,}")
+m4.metric("Embedded now / from cache", f"{built.embedded:,} / {facts.size - built.embedded:,}",
+          help="From cache: texts this session embedded before (another chunking, a cancelled build). "
+               "Vectors other sessions computed are reused too, but never counted here, so this number "
+               "cannot tell you what anyone else embedded.")
 held = f", {facts.memory_bytes / 1024:.0f} KB in memory" if facts.memory_bytes is not None else ""
 st.caption(
     f"{facts.kind} over L2-normalised {model.MODEL_ID} vectors (inner product = cosine){held}; "
@@ -64,8 +70,10 @@ method = c1.radio("Method", list(METHODS), key="retrieval_method", horizontal=Tr
 k = c2.slider("Top-K", 1, MAX_K, key="retrieval_k_slider")
 mmr = c3.toggle("MMR diversity", key="retrieval_mmr", help="Maximal marginal relevance: re-picks the top-K from the candidates, trading relevance for less redundancy.")
 mmr_lambda = c3.slider("MMR relevance weight", 0.0, 1.0, key="retrieval_mmr_lambda", step=0.05, disabled=not mmr)
-config = RetrievalConfig(method=method, k=k, mmr=mmr, mmr_lambda=mmr_lambda)
+config = RetrievalConfig(method=method, k=k, mmr=mmr, mmr_lambda=mmr_lambda,
+                         **strategy.settings(current, method))  # fusion, weight, parent (issue 13)
 state.set_retrieval_config(config)
+config = served_config(config)  # issue 14: MMR off while serving from PostgreSQL (it needs vectors in memory)
 st.caption(f"{METHODS[method].help}. Fusion and re-ordering look at the top {config.candidates} of each list.")
 
 samples = {}
@@ -110,7 +118,9 @@ for hit in hits:
         if c.truncated:
             st.caption(f":orange[This chunk has {c.n_tokens} tokens: the model embedded only the first {model.TEXT_WINDOW}.]")
         st.html(f'<div style="white-space:pre-wrap;font-size:0.9rem">{highlight_html(c.text, query)}</div>')
+        strategy.parent_view(hit)  # what the LLM reads instead, under parent-document retrieval
 
+label_section(query, hits, state.documents())  # mark the answer: the question joins the set on Evaluate
 cited = render_answer(query, hits, built, query_vector)
 mark_cited(badges, cited)
 
@@ -122,5 +132,6 @@ st.markdown(
     f"**{prompt.n_tokens:,} tokens** (about {k} × {stats.mean_tokens:.0f} mean chunk tokens + instructions). "
     "Counted with the embedding model's tokenizer, an approximation of an LLM's."
 )
+strategy.prompt_note(hits, prompt.context_tokens)  # parents' cost next to the chunks' (issue 13)
 if st.toggle("Show the prompt", key="retrieval_show_prompt"):
     st.code(prompt.text, language=None, wrap_lines=True)

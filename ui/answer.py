@@ -35,6 +35,7 @@ from core.prompt import DEFAULT_TEMPLATE, build_prompt, validate_template
 from core.render import answer_html, cited_style
 from core.retrieval import Hit
 from ui import state
+from ui.text import md
 
 EXTRACTIVE = "extractive"
 # st.session_state keys owned by this module.
@@ -243,7 +244,7 @@ def _generate(key: tuple, status: providers.ProviderStatus, model_name: str, tem
     else:
         stream = providers.AnswerStream(chat, prompt_text, secrets=secrets)
         with box.container():
-            st.caption(f"{status.spec.label} · {model_name} · streaming...")
+            st.caption(f"{status.spec.label} · {md(model_name)} · streaming...")
             st.write_stream(stream)
         error = stream.error
     box.empty()  # the final, linked rendering replaces the raw stream
@@ -293,8 +294,8 @@ def _show_extractive(answer: Answer, grounding: Grounding, ranks: set[int], *, f
 def _show_generated(gen: GeneratedAnswer, ranks: set[int], extractive: Answer, extractive_grounding: Grounding,
                     query: str, hits: Sequence[Hit]) -> frozenset[int]:
     if gen.error is not None:
-        st.error(f"{gen.provider_label} ({gen.model}): {gen.error.message}")
-        st.caption(f"Details: {gen.error.detail}" + (" · worth retrying" if gen.error.retryable else ""))
+        st.error(f"{gen.provider_label} ({md(gen.model)}): {md(gen.error.message)}")
+        st.caption(f"Details: {md(gen.error.detail)}" + (" · worth retrying" if gen.error.retryable else ""))
     if gen.answer is None:
         return _show_extractive(extractive, extractive_grounding, ranks, fallback=True)
     left, right = st.columns([3, 1])
@@ -361,7 +362,7 @@ def _offer_ragas(gen: GeneratedAnswer, query: str, hits: Sequence[Hit]) -> None:
         st.metric("RAGAS faithfulness (LLM judge)", f"{gen.ragas:.2f}")
         return
     if gen.ragas_error:
-        st.caption(f":orange[RAGAS failed: {gen.ragas_error}]")
+        st.caption(f":orange[RAGAS failed: {md(gen.ragas_error)}]")
     if gen.answer is not None and st.button("Score faithfulness with RAGAS (extra LLM calls)", key=RAGAS_KEY):
         config = providers.GenerationConfig(provider=gen.key[2], model=gen.model, temperature=0.0)
         try:

@@ -13,13 +13,15 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import streamlit as st
 
-from core.chunking import ChunkConfig, split_corpus
+from core.chunking import ChunkConfig, index_texts, needs_sentences, split_corpus
 from core.documents import Document
-from core.embedding import Embedder, Progress
+from core.embedding import Embedder, Progress, SessionEmbedder
 from core.retrieval import Retriever
 from core.sentences import SentenceBank
 from ui import state
+from ui.documents_index import confirm_long_build, note_build
 from ui.resources import embedder, settings
+from ui.text import md
 
 
 class Eta:
@@ -37,13 +39,19 @@ class Eta:
         self.bar.progress(min(done / max(total, 1), 1.0), text=f"{self.what}: {done:,} / {total:,}{left}")
 
 
+def session_embedder() -> SessionEmbedder:
+    """The shared embedder as this session sees it: what it shows depends on this session's work
+    only, what it writes is recorded (for "Clear my data"), and its queries never reach the disk."""
+    return SessionEmbedder(embedder(), state.cache_ledger())
+
+
 def sentence_bank(docs: Sequence[Document], *, progress: Progress | None = None) -> tuple[SentenceBank, int]:
     """The loaded corpus's sentence vectors, built once per corpus and model; the count of texts
     that needed the model."""
     bank = state.sentence_bank()
     if bank is not None:
         return bank, 0
-    counting = _Counting(embedder())
+    counting = _Counting(session_embedder())
     bank = SentenceBank(docs, embedder=counting, progress=progress)
     state.store_sentence_bank(bank)
     return bank, counting.embedded
@@ -59,10 +67,20 @@ def build_index() -> state.BuiltIndex | None:
         st.button("Continue building the index", key="index_continue", type="primary",
                   on_click=state.resume_index_build)
         return None
+    if needs_sentences(state.chunk_config().splitter):  # issue 13: the semantic splitter reads the bank
+        from ui.chunking_strategy import ensure_sentences
+
+        if not ensure_sentences(state.chunk_config()):
+            return None
     try:
         chunks = state.chunks()
     except Exception as exc:  # a splitter failure must not lose the session
-        st.error(f"Chunking failed: {exc}")
+        st.error(f"Chunking failed: {md(str(exc))}")
+        return None
+    if not chunks:
+        st.info("There is no text to index: the loaded documents have no chunks.")
+        return None
+    if not confirm_long_build(chunks, state.index_key()):  # many minutes ahead: ask first
         return None
     started = time.perf_counter()
     slot = st.empty()  # the progress bar and Cancel go once the index is there
@@ -71,17 +89,19 @@ def build_index() -> state.BuiltIndex | None:
         st.button("Cancel", key="index_cancel", on_click=state.pause_index_build,
                   help="Stops the build; what is embedded so far is kept.")
         try:
-            emb = embedder()  # waits for the background load, with its own spinner, if it is not done
-            vectors, embedded = emb.embed_counted([c.text for c in chunks], progress=Eta(bar, "Embedding chunks"))
-            retriever = Retriever.from_vectors(chunks, vectors, embedder=emb, store=settings().store)
+            emb = session_embedder()  # waits for the background load, with its own spinner, if it is not done
+            vectors, embedded = emb.embed_counted(index_texts(chunks), progress=Eta(bar, "Embedding chunks"))
+            retriever = Retriever.from_vectors(chunks, vectors, embedder=emb.queries(), store=settings().store,
+                                               documents=state.documents())
             bank, more = sentence_bank(list(state.documents().values()),
                                        progress=Eta(bar, "Embedding sentences (for answers and grounding)"))
         except Exception as exc:
             bar.empty()
-            st.error(f"Building the index failed: {exc}")
+            st.error(f"Building the index failed: {md(str(exc))}")
             return None
     built = state.BuiltIndex(state.index_key(), retriever, bank, time.perf_counter() - started, embedded, more)
     state.store_index(built)
+    note_build(chunks, embedded=embedded, seconds=built.seconds)
     slot.empty()
     return built
 
@@ -90,12 +110,15 @@ def build_retriever(docs: Sequence[Document], config: ChunkConfig) -> Retriever 
     """An index of `docs` under another chunking (exact vectors), without touching the session's."""
     bar = st.progress(0.0, text=f"Chunking with {config.label()}...")
     try:
-        chunks = split_corpus(docs, config=config)
-        retriever = Retriever.build(chunks, embedder=embedder(), store=settings().store,
-                                    progress=Eta(bar, f"Embedding chunks ({config.label()})"))
+        chunks = split_corpus(docs, config=config,
+                              sentences=state.sentence_bank() if needs_sentences(config.splitter) else None)
+        emb = session_embedder()
+        vectors = emb.embed(index_texts(chunks), progress=Eta(bar, f"Embedding chunks ({config.label()})"))
+        retriever = Retriever.from_vectors(chunks, vectors, embedder=emb.queries(), store=settings().store,
+                                           documents=docs)
     except Exception as exc:
         bar.empty()
-        st.error(f"Building the index for {config.label()} failed: {exc}")
+        st.error(f"Building the index for {config.label()} failed: {md(str(exc))}")
         return None
     bar.empty()
     return retriever

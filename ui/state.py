@@ -16,7 +16,8 @@ import streamlit as st
 from core.chunking import Chunk, ChunkConfig, split_corpus
 from core.costs import CostInputs
 from core.documents import Document
-from core.evaluation import EvalRun
+from core.embedding import CacheLedger
+from core.evaluation import EvalRun, Question
 from core.retrieval import RetrievalConfig, Retriever
 from core.sentences import SentenceBank
 from core.sweep import SweepGrid, SweepRow
@@ -57,6 +58,14 @@ def documents() -> dict[str, Document]:
 
 def add_documents(docs: list[Document]) -> list[str]:
     """Add or replace documents by name; returns the names that replaced an earlier version."""
+    # Issue 16 (hostile files): an empty document has no chunks and broke Chunking and the index
+    # build; it never enters the session, wherever it comes from, and the user is told.
+    from core.documents import skip_empty
+    from ui.text import md
+
+    docs, notes = skip_empty(docs)
+    for note in notes:
+        st.toast(md(note), icon=":material/warning:")
     current = documents()
     replaced = [d.name for d in docs if d.name in current]
     for doc in docs:
@@ -98,11 +107,15 @@ def chunks() -> list[Chunk]:
     The key holds every input that changes the result (corpus content and the whole frozen
     config), so a changed setting can never silently reuse old chunks.
     """
-    key = (corpus_key(), chunk_config())
+    # Issue 13: a splitter that reads sentence vectors (semantic) also depends on the model's bank.
+    from core.chunking import needs_sentences
+
+    reads = needs_sentences(chunk_config().splitter)
+    key = (corpus_key(), chunk_config(), index_identity() if reads else None)
     cached = st.session_state.get(CHUNK_CACHE)
     if cached is not None and cached[0] == key:
         return cached[1]
-    result = split_corpus(documents().values(), config=chunk_config())
+    result = split_corpus(documents().values(), config=chunk_config(), sentences=sentence_bank() if reads else None)
     st.session_state[CHUNK_CACHE] = (key, result)
     return result
 
@@ -379,3 +392,106 @@ def confirm_job() -> ConfirmJob | None:
 
 def set_confirm_job(job: ConfirmJob) -> None:
     st.session_state[CONFIRM_JOB] = job
+
+
+# -- the question set (issue 12: ui/evaluate/questions.py, ui/labelling.py) ---------------------
+
+QUESTION_SET = "question_set"  # WorkingSet: the questions Evaluate scores, as the user left them
+
+
+@dataclass(frozen=True)
+class WorkingSet:
+    """The session's question set: every question the user imported, typed, labelled or generated.
+
+    Every edit is written here at once (not kept in a widget), so nothing is lost on a rerun or a
+    page switch. Invalid questions stay in it; they are only left out of scoring."""
+
+    questions: tuple[Question, ...] = ()
+    revision: int = 0  # bumped on every change: the editor's widget key and the set's identity
+    origins: tuple[str, ...] = ("curated", "labelled")  # the origins that are scored
+    seeded: bool = False  # the bundled sample set was put in once; emptying the set does not bring it back
+    imported: str = ""  # digest of the last imported upload: a file still in the uploader is not re-imported
+
+
+def working_set() -> WorkingSet:
+    return st.session_state.setdefault(QUESTION_SET, WorkingSet())
+
+
+def set_working_set(ws: WorkingSet) -> None:
+    st.session_state[QUESTION_SET] = ws
+
+
+def update_questions(questions: Sequence[Question], **changes: Any) -> WorkingSet:
+    """Replace the set's questions (and any other field), bumping its revision."""
+    from dataclasses import replace
+
+    ws = working_set()
+    new = replace(ws, questions=tuple(questions), revision=ws.revision + 1, **changes)
+    set_working_set(new)
+    return new
+
+
+
+# -- Publish & serve: PostgreSQL + pgvector (issue 14; ui/production*.py owns these) ------------
+
+from core.pgserve import DEFAULT_EF_SEARCH  # noqa: E402  (kept inside this block on purpose)
+
+PG_TARGET = "_pg_target"        # PgTarget: the database this session is connected to
+SERVE_FROM = "_serve_from"      # ServeFrom: what Retrieval and Evaluate query
+
+
+@dataclass(frozen=True)
+class PgTarget:
+    """The session's database. `url` may hold a password: pages show `info.where` (redacted)."""
+
+    url: str = field(repr=False)
+    embedded: bool
+    where: str  # redacted, or "embedded (folder)"
+    postgres_version: str
+    pgvector_version: str
+
+
+@dataclass(frozen=True)
+class ServeFrom:
+    """None: the in-memory index (FAISS + BM25); else a published collection, at this ef_search."""
+
+    collection: str | None = None
+    ef_search: int = DEFAULT_EF_SEARCH  # core.pgserve's measured default
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.ef_search <= 1000:
+            raise ValueError(f"ef_search must be between 1 and 1000; got {self.ef_search}.")
+
+
+def pg_target() -> PgTarget | None:
+    return st.session_state.get(PG_TARGET)
+
+
+def set_pg_target(target: PgTarget | None) -> None:
+    if target is None:
+        st.session_state.pop(PG_TARGET, None)
+        st.session_state.pop(SERVE_FROM, None)
+    else:
+        st.session_state[PG_TARGET] = target
+
+
+def serve_from() -> ServeFrom:
+    return st.session_state.get(SERVE_FROM) or ServeFrom()
+
+
+def set_serve_from(choice: ServeFrom) -> None:
+    changed = st.session_state.get(SERVE_FROM) != choice
+    st.session_state[SERVE_FROM] = choice
+    if changed:
+        _changed()
+
+
+# -- privacy: this session's share of the shared vector cache (issue 16) --------------------------
+
+CACHE_LEDGER = "_cache_ledger"  # core.embedding.CacheLedger: what this session embedded and wrote
+
+
+def cache_ledger() -> CacheLedger:
+    """What this session embedded and wrote to the shared cache (what "from cache" counts and
+    "Clear my data" deletes), and its question vectors, kept in memory only."""
+    return st.session_state.setdefault(CACHE_LEDGER, CacheLedger())

@@ -14,23 +14,18 @@ from pandas.io.formats.style import Styler
 from core.chunking import Chunk
 from core.compare import explain_miss
 from core.documents import Document
-from core.evaluation import METRICS, QuestionResult, evaluate
+from core.evaluation import METRICS, QuestionResult
 from core.plots.evaluation import metric_label
 from ui import state
 from ui.evaluate.common import html_block, settings_label
+from ui.evaluate.confidence import metrics_block
 from ui.evaluate.questions import ChosenQuestions
 from ui.indexing import build_index
+from ui.jobs import evaluation_cancelled, run_evaluation
+from ui.production_serve import served_config, serving  # issue 14
 from ui.text import code, md
 
 NO_RANK = "–"  # what an empty rank cell shows
-
-METRIC_HELP = {
-    "hit": "Share of questions with at least one answering chunk in the top K.",
-    "mrr": "Mean of 1/rank of the first answering chunk (0 when none is in the top K).",
-    "recall": "Share of all answering chunks that made the top K, averaged over questions.",
-    "ndcg": "Rank-discounted gain of the answering chunks in the top K, against the best possible order.",
-}
-
 
 def evaluate_tab(chosen: ChosenQuestions, docs: Mapping[str, Document]) -> None:
     cc, rc = state.chunk_config(), state.retrieval_config()
@@ -40,15 +35,19 @@ def evaluate_tab(chosen: ChosenQuestions, docs: Mapping[str, Document]) -> None:
     if st.button("Evaluate current settings", key="eval_run", type="primary", disabled=not chosen.questions):
         built = build_index()
         if built is not None:
-            try:
-                with st.spinner(f"Scoring {len(chosen.questions)} question(s)..."):
-                    run = evaluate(built.retriever, chosen.questions, docs, config=rc)
+            built = serving(built)  # issue 14: score a published PostgreSQL collection, when one is chosen
+            try:  # progress, Cancel, and a stop when the session ends (issue 16)
+                run = run_evaluation(built.retriever, chosen.questions, docs, config=served_config(rc))  # issue 14
             except Exception as exc:
-                st.error(f"The evaluation failed: {exc}")
+                st.error(f"The evaluation failed: {md(str(exc))}")
             else:
+                if run is None:
+                    return
                 state.set_eval_record(state.EvalRecord((built.key, rc, chosen.key), run, built.retriever.chunks, label))
                 state.set_eval_summary(state.EvalSummary(
                     label=label, metrics={metric_label(m, rc.k): float(run.summary.get(m)) for m in METRICS}))
+    if evaluation_cancelled():
+        st.info("Evaluation cancelled: nothing was scored. Press **Evaluate current settings** to start again.")
     record = state.eval_record()
     if record is None:
         st.info("Press **Evaluate current settings** to score the question set with the session's index.")
@@ -62,8 +61,7 @@ def evaluate_tab(chosen: ChosenQuestions, docs: Mapping[str, Document]) -> None:
 def show_run(record: state.EvalRecord, docs: Mapping[str, Document]) -> None:
     run = record.run
     k = run.config.k
-    for col, m in zip(st.columns(4), METRICS):
-        col.metric(metric_label(m, k), f"{run.summary.get(m):.3f}", help=METRIC_HELP[m])
+    metrics_block(run, key="eval_current")  # every metric with its 95% interval (issue 12)
     hits = sum(1 for r in run.results if r.first_rank)
     st.caption(f"Exact: measured on the session's real index ({run.n_chunks:,} chunks). {len(run.results)} question(s) "
                f"scored, {hits} hit(s); {run.query_ms:.0f} ms per question."
