@@ -9,7 +9,16 @@ from core import retrieval, stores
 from core.chunking import Chunk
 from core.documents import Document
 from core.evaluation import Question, evaluate
-from core.retrieval import REORDERS, Method, Ranking, RetrievalConfig, Retriever, register_method
+from core.retrieval import (
+    DEFAULT_FUSION,
+    FUSIONS,
+    REORDERS,
+    Method,
+    Ranking,
+    RetrievalConfig,
+    Retriever,
+    register_method,
+)
 from core.stores import StoreFacts, register_store
 from tests.fakes import WordEmbedder
 
@@ -143,7 +152,9 @@ def test_retrieval_page_runs_on_the_toy_store_and_stage_unchanged(toy_seams, app
         assert not at.exception
         whys = [c.value for c in at.caption if c.value.startswith("Why here")]
         assert len(whys) == 5 and any("toy stage put shorter chunks first" in w for w in whys)
-        assert sum("RRF" in w for w in whys) == 5
+        # A method with several sources fuses them with the user's fusion setting (z-score by default),
+        # whatever fusion it was registered with; every card shows that arithmetic.
+        assert sum(FUSIONS[DEFAULT_FUSION][0] in w for w in whys) == 5
     finally:
         monkeypatch.delenv("RAG_EXPLORER_STORE")
         st.cache_resource.clear()
