@@ -91,3 +91,23 @@ def test_an_empty_set_says_how_to_make_one(app_test):
     at.file_uploader(key="eval_q_upload").set_value(("empty.jsonl", b"\n", "application/json")).run()
     assert not at.exception
     assert any("empty.jsonl has no valid question" in e for e in plain(at.error))
+
+
+
+def test_generated_questions_are_scored_at_once_when_the_set_has_no_real_ones(app_test):
+    # A user with only their own documents has no curated set: the generated questions are all there
+    # is, so they are scored without a switch to find (nothing to mix them with).
+    from ui.state import QUESTION_SET, WorkingSet
+
+    at = open_evaluate(app_test)
+    at.session_state[QUESTION_SET] = WorkingSet(seeded=True)  # the user emptied the set
+    at.run()
+    assert any("question set is empty" in i.value for i in at.info)
+    at.number_input(key="eval_gen_per_doc").set_value(2).run()
+    at.button(key="eval_gen_run").click().run()
+    assert not at.exception
+    assert any("are scored: the set has no real questions" in s.value for s in at.success)
+    n, caption = scored(at)
+    assert n == 2 * 8 and "16 generated" in caption
+    assert "generated" in at.multiselect(key="eval_q_origins").value
+    assert not any("scored together" in c.value for c in at.caption)  # nothing real to mix with

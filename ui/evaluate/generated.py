@@ -53,13 +53,35 @@ def _ollama_models() -> tuple[str, ...] | None:
 
 
 def _file(made: Sequence[Question], docs: Mapping[str, Document]) -> int:
-    """Add generated questions to the set, skipping ones it already holds; returns how many joined."""
+    """Add generated questions to the set, skipping ones it already holds; returns how many joined.
+
+    A set with no real (curated or labelled) questions scores the generated ones at once: there is
+    nothing for them to mix with, and a user with only their own documents should not have to find a
+    switch before Evaluate does anything. Once real questions exist, generated ones wait to be picked."""
     ws = state.working_set()
     have = {(normalise(q.question), q.source) for q in ws.questions}
     new = [q for q in made if (normalise(q.question), q.source) not in have]
     if new:
-        state.update_questions([*ws.questions, *new])
+        changes = {}
+        if not _has_real(ws.questions) and "generated" not in ws.origins:
+            changes["origins"] = (*ws.origins, "generated")
+            state.forget_widgets(["eval_q_origins"])  # the picker re-seeds from the set's origins
+        state.update_questions([*ws.questions, *new], **changes)
     return len(new)
+
+
+def _has_real(questions: Sequence[Question]) -> bool:
+    return any(q.origin != "generated" for q in questions)
+
+
+def _joined_message(added: int) -> str:
+    ws = state.working_set()
+    if "generated" in ws.origins and not _has_real(ws.questions):
+        return (f" {added} new question(s) joined the set as generated, and are scored: the set has no real "
+                "questions to mix them with.")
+    if "generated" in ws.origins:
+        return f" {added} new question(s) joined the set as generated, and are scored with the real ones."
+    return f" {added} new question(s) joined the set as generated; tick *generated* above the tabs to score them."
 
 
 def settle_interrupted(docs: Mapping[str, Document]) -> None:
@@ -139,8 +161,7 @@ def _generate(docs: Mapping[str, Document], method: str, status: providers.Provi
     bar.empty()
     st.session_state[_RESULT] = result
     added = _file(result.questions, docs)
-    flash(result.message() + f" {added} new question(s) joined the set as generated; tick *generated* above the "
-          "tabs to score them.")
+    flash(result.message() + _joined_message(added))
     st.rerun()
 
 
