@@ -113,11 +113,41 @@ def _percentiles(boot: np.ndarray, level: float = LEVEL) -> tuple[np.ndarray, np
     return lo, hi
 
 
+def wilson(successes: float, n: int, *, level: float = LEVEL) -> tuple[float, float]:
+    """The Wilson score interval of a proportion: what n independent yes/no questions can show."""
+    if n <= 0:
+        return 0.0, 1.0
+    z = _Z_ALPHA if level == LEVEL else float(np.sqrt(2) * _erfinv(level))
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _erfinv(y: float) -> float:
+    """Inverse error function by bisection (only for a level other than 95%)."""
+    lo, hi = 0.0, 6.0
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if math.erf(mid) < y else (lo, mid)
+    return (lo + hi) / 2
+
+
 def intervals(values: np.ndarray, rs: Resampler, *, level: float = LEVEL) -> list[Interval]:
-    """A percentile interval of the mean for each row of `values` (s, n), or one for a vector."""
+    """A percentile interval of the mean for each row of `values` (s, n), or one for a vector.
+
+    A yes/no metric (hit@K: every value 0 or 1) is never given a narrower interval than the Wilson
+    interval of its questions taken as independent: grouping by document can only add uncertainty,
+    and a percentile bootstrap collapses at 0% and 100% (10 hits of 10 would read "1.000–1.000")."""
     v = np.atleast_2d(np.asarray(values, dtype=float))
     lo, hi = _percentiles(rs.means(v), level)
-    return [Interval(float(m), float(a), float(b)) for m, a, b in zip(v.mean(axis=1), lo, hi)]
+    out = []
+    for row, a, b in zip(v, lo, hi):
+        if row.size and np.all((row == 0) | (row == 1)):
+            w_lo, w_hi = wilson(float(row.sum()), int(row.size), level=level)
+            a, b = min(a, w_lo), max(b, w_hi)
+        out.append(Interval(float(row.mean()), float(a), float(b)))
+    return out
 
 
 def interval(values: Sequence[float] | np.ndarray, groups: Sequence[str], *, n_boot: int = N_BOOT,

@@ -144,3 +144,23 @@ def test_a_single_setting_is_not_called_better_than_the_others():
     s = stats.sweep_stats(["only"], np.ones((1, 30)), docs(6, 5), [100.0])
     assert s.runner_up is None and s.tied == (True,) and s.prob_best == (1.0,)
     assert "only setting" in s.recommendation()
+
+
+def test_a_perfect_score_on_few_questions_is_not_called_certain():
+    # 10 hits of 10: every resample is also 10 of 10, so a percentile bootstrap alone says 1.000-1.000.
+    iv = stats.interval([1.0] * 10, [f"d{i % 2}" for i in range(10)])
+    assert iv.mean == 1.0 and iv.hi == 1.0
+    assert 0.70 < iv.lo < 0.75  # Wilson's lower bound for 10/10 is 0.722
+    zero = stats.interval([0.0] * 10, [f"d{i}" for i in range(10)])
+    assert zero.lo == 0.0 and 0.25 < zero.hi < 0.30
+
+
+def test_a_yes_no_interval_is_never_narrower_than_independent_questions_allow():
+    rng = np.random.default_rng(3)
+    hits = (rng.random(71) < 0.9).astype(float)
+    groups = [f"doc{i % 8}" for i in range(71)]
+    iv = stats.interval(hits, groups)
+    lo, hi = stats.wilson(float(hits.sum()), 71)
+    assert iv.lo <= lo + 1e-12 and iv.hi >= hi - 1e-12
+    mrr_like = hits * 0.5  # not yes/no: left to the bootstrap alone
+    assert stats.interval(mrr_like, groups).width < stats.interval(hits, groups).width
