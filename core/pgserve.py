@@ -240,8 +240,8 @@ class ServedRetriever(Retriever):
         # Equal scores come back in any order: break ties by id, as the in-memory sources do.
         d_rows.sort(key=lambda r: (r[0], r[2]))
         l_rows.sort(key=lambda r: (r[1], r[2]))
-        return (Ranking(tuple(r[2] for r in d_rows), tuple(1.0 - r[0] for r in d_rows)),
-                Ranking(tuple(r[2] for r in l_rows), tuple(-r[1] for r in l_rows)), seen)
+        return (Ranking(tuple(r[2] for r in d_rows), tuple(1.0 - r[0] for r in d_rows), DENSE_LABEL),
+                Ranking(tuple(r[2] for r in l_rows), tuple(-r[1] for r in l_rows), self.lexical_label), seen)
 
     # -- the pipeline, with the database as the candidate sources ------------------------------
 

@@ -124,6 +124,9 @@ class Ranking:
 
     ids: tuple[int, ...] = ()
     scores: tuple[float, ...] = ()
+    # What produced the list, when it is not the registered source of that name (a served
+    # collection's full-text search answers as "bm25"): fusion's arithmetic names it so.
+    label: str = ""
 
     def ranks(self) -> dict[int, int]:
         return {i: r for r, i in enumerate(self.ids, start=1)}
@@ -361,13 +364,15 @@ def reciprocal_rank_fusion(rankings: dict[str, Ranking], config: RetrievalConfig
         for rank, i in enumerate(ranking.ids, start=1):
             fused[i] = fused.get(i, 0.0) + w / (config.rrf_k + rank)
             term = f"1/({config.rrf_k}+{rank})" if w == 1.0 else f"{w:.2g}/({config.rrf_k}+{rank})"
-            parts.setdefault(i, []).append(f"{term} [{_label(name)}]")
+            parts.setdefault(i, []).append(f"{term} [{_label(name, ranking)}]")
     order = _fused_order(fused, rankings)
     details = {i: f"RRF = {' + '.join(parts[i])} = {s:.4f}" for i, s in order}
     return Ranking(tuple(i for i, _ in order), tuple(s for _, s in order)), details
 
 
-def _label(source: str) -> str:
+def _label(source: str, ranking: Ranking | None = None) -> str:
+    if ranking is not None and ranking.label:
+        return ranking.label
     return SOURCES[source].label if source in SOURCES else source
 
 
@@ -409,11 +414,11 @@ def _score_fusion(kind: str) -> Fusion:
                     shown = f"{raw[name][i]:.3g}"
                 else:
                     shown = "not in list, its lowest"
-                parts.setdefault(i, []).append(f"{weights[name]:.2g} x {value:+.2f} [{_label(name)} {shown}]")
+                parts.setdefault(i, []).append(f"{weights[name]:.2g} x {value:+.2f} [{_label(name, rankings[name])} {shown}]")
             fused[i] = total
         order = _fused_order(fused, rankings)
         what = "z" if kind == "zscore" else "min-max"
-        over = "; ".join(f"{_label(n)} {stats[n]}" for n in rankings)
+        over = "; ".join(f"{_label(n, rankings[n])} {stats[n]}" for n in rankings)
         details = {i: f"{FUSIONS[kind][0]} = {' + '.join(parts[i])} = {s:.3f} ({what} over each list's "
                       f"{config.candidates} candidates: {over})" for i, s in order}
         return Ranking(tuple(i for i, _ in order), tuple(s for _, s in order)), details

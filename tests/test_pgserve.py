@@ -84,7 +84,9 @@ def test_served_dense_matches_faiss_and_hits_are_ordinary(conn, corpus):
     assert hit.chunk == chunks[0] and hit.rank == 1 and hit.score_label == "RRF"
     assert [e.stage for e in hit.evidence] == ["dense", "bm25", "rrf"]
     assert hit.rank_in("dense") == 1 and hit.rank_in("bm25") == 1
-    assert "matched card, refund" in hit.why() and "RRF = 1/(60+1) [Dense" in hit.why()
+    assert "matched card, refund" in hit.why() and "RRF = 1/(60+1) [Dense (pgvector" in hit.why()
+    # The fusion arithmetic names the list PostgreSQL's full-text search made, not the in-memory BM25.
+    assert "[Full-text (PostgreSQL" in hit.why() and "[BM25" not in hit.why()
     z = served.search("refund to the card", config=RetrievalConfig(method="hybrid", k=3, fusion="zscore"))[0]
     assert z.chunk == chunks[0] and z.score_label == "Z-score fusion" and z.evidence[-1].stage == "zscore"
 
