@@ -374,3 +374,9 @@ def rows_stats(rows: Sequence[SweepRow], metric: str, *, n_boot: int = N_BOOT, s
     values = np.array([[q.scores.get(metric) for q in r.per_question] for r in rows], dtype=float)
     tokens = [float(np.mean([q.scores.tokens for q in r.per_question])) for r in rows]
     return sweep_stats([row_label(r) for r in rows], values, [s for _, s in ref], tokens, n_boot=n_boot, seed=seed)
+
+
+def row_interval(row: SweepRow, metric: str = "hit", *, n_boot: int = N_BOOT, seed: int = SEED) -> Interval:
+    """One sweep row's `metric` with its interval, from its per-question scores (grouped by source)."""
+    return interval([q.scores.get(metric) for q in row.per_question], [q.source for q in row.per_question],
+                    n_boot=n_boot, seed=seed)

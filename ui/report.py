@@ -8,7 +8,7 @@ import streamlit as st
 
 from core import report
 from core.evaluation import ALL_METRICS, METRIC_LABELS, TOKEN_METRIC_LABELS, run_intervals
-from core.stats import interval, row_label, rows_stats
+from core.stats import row_interval, row_label, rows_stats
 from core.sweep import best_first
 from ui import state
 
@@ -47,7 +47,7 @@ def statistics() -> dict:
             for r in best_first([r for r in confirm.progress.rows if r.k == k], "hit"):
                 if not r.per_question:
                     continue
-                iv = interval([q.scores.hit for q in r.per_question], [q.source for q in r.per_question])
+                iv = row_interval(r)
                 confirmed.append(report.ConfirmedSetting(row_label(r), f"hit@{k}", r.hit, iv.lo, iv.hi,
                                                          pooled.get((r.chunk_config(), r.method, r.k))))
             out["confirmed"] = tuple(confirmed)

@@ -12,7 +12,7 @@ import streamlit as st
 from core.compare import pooled_vs_exact, top_chunkings
 from core.documents import Document
 from core.plots.evaluation import metric_label, pooled_vs_exact_figure
-from core.stats import interval
+from core.stats import row_interval
 from core.sweep import SweepRow, confirmation_grids
 from ui import state
 from ui.evaluate.confidence import sweep_stats_for
@@ -72,6 +72,4 @@ def confirm_section(job: state.SweepJob, metric: str, k: int, method: str, chose
 
 def exact_intervals(rows: list[SweepRow]) -> dict[tuple, str]:
     """(chunking, method, K) -> the exact hit@K's 95% interval (by document) as text."""
-    return {(r.chunk_config(), r.method, r.k): interval([q.scores.hit for q in r.per_question],
-                                                        [q.source for q in r.per_question]).text()
-            for r in rows if r.per_question}
+    return {(r.chunk_config(), r.method, r.k): row_interval(r).text() for r in rows if r.per_question}
