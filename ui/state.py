@@ -18,6 +18,7 @@ from core.costs import CostInputs
 from core.documents import Document
 from core.embedding import CacheLedger
 from core.evaluation import EvalRun, Question
+from core.pgserve import DEFAULT_EF_SEARCH, EF_SEARCH_MAX
 from core.retrieval import RetrievalConfig, Retriever
 from core.sentences import SentenceBank
 from core.sweep import SweepGrid, SweepRow
@@ -434,8 +435,6 @@ def update_questions(questions: Sequence[Question], **changes: Any) -> WorkingSe
 
 # -- Publish & serve: PostgreSQL + pgvector (issue 14; ui/production*.py owns these) ------------
 
-from core.pgserve import DEFAULT_EF_SEARCH  # noqa: E402  (kept inside this block on purpose)
-
 PG_TARGET = "_pg_target"        # PgTarget: the database this session is connected to
 SERVE_FROM = "_serve_from"      # ServeFrom: what Retrieval and Evaluate query
 
@@ -459,8 +458,8 @@ class ServeFrom:
     ef_search: int = DEFAULT_EF_SEARCH  # core.pgserve's measured default
 
     def __post_init__(self) -> None:
-        if not 1 <= self.ef_search <= 1000:
-            raise ValueError(f"ef_search must be between 1 and 1000; got {self.ef_search}.")
+        if not 1 <= self.ef_search <= EF_SEARCH_MAX:
+            raise ValueError(f"ef_search must be between 1 and {EF_SEARCH_MAX}; got {self.ef_search}.")
 
 
 def pg_target() -> PgTarget | None:
