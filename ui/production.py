@@ -17,7 +17,7 @@ import psycopg
 import streamlit as st
 
 from core import model, pg
-from core.pgserve import DEFAULT_EF_SEARCH, ServeConfig
+from core.pgserve import ServeConfig
 from core.pgsnippet import SnippetSettings, langchain_snippet, psycopg_snippet
 from core.pgstore import HNSW_EF_CONSTRUCTION, HNSW_M, CollectionInfo, drop_collection, list_collections, publish
 from core.retrieval import METHODS
@@ -234,7 +234,7 @@ def snippet_section(infos: list[CollectionInfo]) -> None:
     fusion = str(s.get("fusion")) if s.get("fusion") in ("rrf", "zscore", "minmax") else "rrf"
     snippet = SnippetSettings(info, str(model.model_path()), model.MODEL_ID, method, int(s.get("k", 5)),
                               int(s.get("rrf_k", 60)), int(s.get("candidates", 50)),
-                              ServeConfig(ef_search=state.serve_from().ef_search or DEFAULT_EF_SEARCH),
+                              ServeConfig(ef_search=state.serve_from().ef_search),
                               fusion, float(s.get("dense_weight", 0.5)))
     tab_pg, tab_lc = st.tabs(["psycopg + pgvector", "langchain-postgres"])
     with tab_pg:
