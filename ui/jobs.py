@@ -89,29 +89,6 @@ def session_gone() -> bool:
     return not Runtime.instance().is_active_session(ctx.session_id)
 
 
-class Throttled:
-    """A progress bar updated at most every `every_s` seconds (and at the end): each update is a
-    message to the browser, and a 12,000-question run must not send 12,000 of them. An update is
-    also where a Cancel click interrupts the script, so Cancel takes effect within `every_s`."""
-
-    def __init__(self, bar, what: str, *, every_s: float = 0.2) -> None:
-        self.bar, self.what, self.every_s = bar, what, every_s
-        self.started = self.last = time.perf_counter()
-        self.done = self.total = 0
-
-    def __call__(self, done: int, total: int) -> None:
-        self.done, self.total = done, total
-        now = time.perf_counter()
-        if now - self.last < self.every_s and done < total:
-            return
-        self.last = now
-        left = ""
-        if 0 < done < total and now - self.started > 1:
-            seconds = (now - self.started) / done * (total - done)
-            left = f" · about {seconds:.0f} s left" if seconds < 90 else f" · about {seconds / 60:.0f} min left"
-        self.bar.progress(min(done / max(total, 1), 1.0), text=f"{self.what}: {done:,} / {total:,}{left}")
-
-
 _EVAL_CANCELLED = "_eval_cancelled"  # set by the evaluation's Cancel button, shown once by the page
 
 
@@ -133,7 +110,7 @@ def run_evaluation(retriever: Retriever, questions: Sequence[Question], docs: Ma
     with slot.container(key="eval_progress"):
         bar = st.progress(0.0, text=f"Scoring {len(questions):,} question(s)...")
         st.button("Cancel", key="eval_cancel", on_click=_cancel_evaluation, help="Stops the evaluation; nothing is kept.")
-        report = Throttled(bar, "Scoring questions")
+        report = Eta(bar, "Scoring questions", every_s=0.2)
         try:
             return evaluate(retriever, questions, docs, config=config, progress=report, should_stop=session_gone)
         except EvaluationStopped:
