@@ -642,10 +642,11 @@ class CachedEmbedder:
             # Texts seen before but gone from the cache (evicted, cleared, another server's file).
             work = new + [t for k, t in distinct.items() if k in ledger.seen and k not in found]
         work.sort(key=len, reverse=True)  # each distinct text once, however often it repeats
+        key_of = {t: k for k, t in distinct.items()}
         base = len(texts) - len(work)
         done = 0
         for block in _blocks(work, self.block_chars):
-            block_keys = [self.cache.key(self.model_id, t) for t in block]
+            block_keys = [key_of[t] for t in block]
             need = [(k, t) for k, t in zip(block_keys, block) if k not in found]
             if need:
                 fresh = self.inner.embed([t for _, t in need])
